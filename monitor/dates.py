@@ -1,0 +1,194 @@
+"""Reference dates written in a sentence: "as of May 1, 2025", "на 1 октября 2025 года",
+"2023 жылдың бірінші тоқсанының соңында", "в 2024 году", "January-May 2025", "last year".
+
+The shapes are here; the words (months, ordinals, quarter and half words, relative years)
+come from rules/dates.toml. Values follow the SPEC: a day is 'YYYY-MM-DD', a period is
+named by its last month 'YYYY-MM' (or its last day after "end of"), a year is 'YYYY'.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .patterns import LANGS, RulesError, check_keys, str_list, union
+
+
+@dataclass(frozen=True)
+class DateRef:
+    start: int
+    end: int
+    value: str  # empty for a date that only masks its numbers ("August 8", no year known)
+    comparison: bool = False
+
+
+@dataclass(frozen=True)
+class DateRules:
+    months: list[tuple[int, re.Pattern[str]]]
+    ordinals: list[tuple[int, re.Pattern[str]]]
+    shapes: list[tuple[str, re.Pattern[str]]]
+    relative: list[tuple[int, re.Pattern[str]]]
+    comparison: dict[str, re.Pattern[str] | None]
+
+
+def _alt(patterns: list[str]) -> str:
+    return "(?:" + "|".join(sorted(patterns, key=len, reverse=True)) + ")"
+
+
+def compile_dates(data: dict[str, Any], file: str) -> DateRules:
+    check_keys(
+        data,
+        ["description", "months", "ordinals", "periods", "years", "relative", "comparison",
+         "example"],
+        file,
+        "",
+    )
+    months, month_pats = [], []
+    for key, pats in data.get("months", {}).items():
+        pats = str_list(data["months"], key, file, "months")
+        rx = union(pats, file, f"months.{key}", suffix=r"(?!\w)")
+        if rx is None or not key.isdigit() or not 1 <= int(key) <= 12:
+            raise RulesError(file, f"months.{key}", "a month number 1-12 with patterns")
+        months.append((int(key), re.compile(rx.pattern + "$", re.I)))
+        month_pats += pats
+    ordinals, ord_pats = [], []
+    for key in data.get("ordinals", {}):
+        pats = str_list(data["ordinals"], key, file, "ordinals")
+        rx = union(pats, file, f"ordinals.{key}", suffix=r"(?!\w)")
+        if rx is None or not key.isdigit():
+            raise RulesError(file, f"ordinals.{key}", "an ordinal number with patterns")
+        ordinals.append((int(key), re.compile(rx.pattern + "$", re.I)))
+        ord_pats += pats
+    periods = data.get("periods", {})
+    check_keys(periods, ["quarter", "half", "end_of"], file, "periods")
+    for key in ("quarter", "half", "end_of"):
+        union(str_list(periods, key, file, "periods"), file, f"periods.{key}")
+    years = data.get("years", {})
+    check_keys(years, ["before", "after"], file, "years")
+    for key in ("before", "after"):
+        union(str_list(years, key, file, "years"), file, f"years.{key}")
+
+    mon = rf"(?P<m>{_alt(month_pats)})(?!\w)"
+    mon2 = rf"(?P<m2>{_alt(month_pats)})(?!\w)"
+    ordn = rf"(?P<o>{_alt(ord_pats)})"
+    year = r"(?P<y>(?:19|20)\d\d)(?!\d)"
+    day = r"(?P<d>[0-3]?\d)(?:st|nd|rd|th|-?ші|-?шы|-?(?:го|е))?"
+    yword = r"(?:\s*(?:" + _alt(years["after"]) + r"))?"
+    q = _alt(periods["quarter"])
+    h = _alt(periods["half"])
+    end = r"(?P<end>" + _alt(periods["end_of"]) + r")"
+    of = r"\s*[\[(]?\s*(?:of\s+|the\s+)?"
+    kk_year = year + r"\s*(?:жыл\w*|ж\.)\s*"
+    shapes_src = [
+        ("day", rf"{mon}\s+{day},?\s+{year}"),
+        ("day", rf"{day}\s+{mon}\s*,?\s+{year}"),
+        ("day", rf"{kk_year}{day}\s*-?\s*{mon}"),
+        ("day", r"(?P<d>[0-3]?\d)\.(?P<mo>[01]?\d)\.(?P<y>(?:19|20)\d\d)(?!\d)"),
+        ("day", r"(?P<y>(?:19|20)\d\d)-(?P<mo>[01]\d)-(?P<d>[0-3]\d)"),
+        ("range", rf"{mon}\s*(?:-|to|and|по|through|until)\s*{mon2}{of}{year}"),
+        ("range", rf"{kk_year}{mon}\s*-\s*{mon2}"),
+        ("quarter", rf"(?:{end}\s+)?{ordn}\s+{q}{of}{year}"),
+        ("quarter", rf"(?:{end}\s+)?{q}\s*{ordn}\s*{of}{year}"),
+        ("quarter", rf"{kk_year}{ordn}\s+{q}(?:\s+{end})?"),
+        ("half", rf"(?:{end}\s+)?{ordn}\s+{h}{of}{year}"),
+        ("half", rf"{kk_year}{ordn}\s+{h}(?:\s+{end})?"),
+        ("month", rf"(?:{end}\s+)?{mon}{of}{year}"),
+        ("month", rf"{kk_year}{mon}(?!\s*-)"),
+        ("dm", rf"{mon}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?![\d,.]\d)"),
+        ("dm", rf"(?P<d>[0-3]?\d)(?:st|nd|rd|th|-?ші|-?шы|-?(?:го|е))?\s*-?\s*{mon}"),
+        ("year", rf"(?:{end}\s+|(?P<yb>{_alt(years['before'])})\s+)?{year}{yword}"),
+    ]
+    shapes = [(kind, re.compile(r"(?<!\w)" + src, re.I)) for kind, src in shapes_src]
+
+    relative = []
+    for key in data.get("relative", {}):
+        try:
+            offset = int(key)
+        except ValueError:
+            raise RulesError(file, f"relative.{key}", "the key must be a whole number") from None
+        rx = union(str_list(data["relative"], key, file, "relative"), file, f"relative.{key}")
+        if rx:
+            relative.append((offset, rx))
+    comparison = {
+        lang: union(str_list(data.get("comparison", {}), lang, file, "comparison"), file,
+                    f"comparison.{lang}")
+        for lang in LANGS
+    }
+    return DateRules(months, ordinals, shapes, relative, comparison)
+
+
+def _month(rules: DateRules, text: str) -> int:
+    for number, rx in rules.months:
+        if rx.match(text.strip()):
+            return number
+    return 0
+
+
+def _ordinal(rules: DateRules, text: str) -> int:
+    for number, rx in rules.ordinals:
+        if rx.match(text.strip()):
+            return number
+    return 0
+
+
+def _last_day(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+def _value(rules: DateRules, kind: str, m: re.Match[str], published: str | None) -> str | None:
+    g = m.groupdict()
+    if kind == "dm":  # "August 8": a date in the publication year, or at least not a count
+        month, day = _month(rules, g["m"]), int(g["d"])
+        if not (published and 1 <= month <= 12 and 1 <= day <= 31):
+            return ""
+        return f"{published[:4]}-{month:02d}-{day:02d}"
+    year = int(g["y"])
+    ended = bool(g.get("end"))
+    if kind == "day":
+        month = int(g["mo"]) if g.get("mo") else _month(rules, g["m"])
+        day = int(g["d"])
+        if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
+            return None
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    if kind == "year":
+        if not ended and not g.get("yb") and m.group(0).strip() == g["y"]:
+            return None  # a bare number that looks like a year: the caller decides
+        return _last_day(year, 12) if ended else f"{year:04d}"
+    if kind == "range":
+        month = _month(rules, g["m2"])
+    elif kind == "month":
+        month = _month(rules, g["m"])
+    elif kind == "quarter":
+        month = 3 * _ordinal(rules, g["o"])
+    else:
+        month = 6 * _ordinal(rules, g["o"])
+    if not 1 <= month <= 12:
+        return None
+    return _last_day(year, month) if ended else f"{year:04d}-{month:02d}"
+
+
+def find_dates(
+    rules: DateRules, text: str, lang: str, published: str | None = None
+) -> list[DateRef]:
+    """Reference dates in one sentence, in order, without overlaps (the first shape wins)."""
+    found: list[DateRef] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= d.start or start >= d.end for d in found)
+
+    for kind, rx in rules.shapes:
+        for m in rx.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            value = _value(rules, kind, m, published)
+            if value is not None:
+                found.append(DateRef(m.start(), m.end(), value))
+    if published:
+        base = int(published[:4])
+        for offset, rx in rules.relative:
+            for m in rx.finditer(text):
+                if free(m.start(), m.end()):
+                    found.append(DateRef(m.start(), m.end(), str(base + offset), offset < 0))
+    return sorted(found, key=lambda d: d.start)

@@ -1,0 +1,442 @@
+"""Extraction: figures and agreement statuses from the text of one article.
+
+For every sentence: find its quantities (numbers.py) and reference dates (dates.py), the cue
+groups and vocabulary values it names (rules.py), then bind each quantity to a metric and its
+dims. A word between two numbers belongs to the one it is not cut off from by punctuation
+("Uzbekistan (1,900), Turkey (1,100)": Turkey goes right; "102,000 in Russia, 15,000 in
+Korea": Russia goes left). A sentence without a metric of its own continues the metric of the
+sentence just before when it says "of them" or names a value of that metric's dims
+("15 тыс. находятся в Южной Корее."). Statuses come from statuses.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dates import DateRef, find_dates
+from .numbers import Quantity, find_quantities
+from .rules import Hit, Metric, Rules
+from .statuses import current_status, find_triggers, is_labour_text
+from .text import Sentence, detect_language, normalize, sentences
+
+MAX_EVIDENCE = 600
+CARRY_SENTENCES = 2
+_SEPARATOR = re.compile(r"[,;:)]")
+_CONVERSION = re.compile(r"^\s*\(\s*(?:or\s+|≈\s*|about\s+|около\s+|шамамен\s+)?$", re.I)
+_UNIT_NOUNS = {"persons": "noun_persons", "cases": "noun_cases", "visas": "noun_visas"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    metric: str
+    dims: dict[str, str]
+    value: float
+    unit: str
+    bound: str
+    as_of: str | None
+    lang: str
+    evidence: str
+    value_max: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "figure",
+            "metric": self.metric,
+            "dims": dict(sorted(self.dims.items())),
+            "value": self.value,
+            "unit": self.unit,
+            "bound": self.bound,
+            "as_of": self.as_of,
+            "lang": self.lang,
+            "evidence": self.evidence,
+        }
+        if self.value_max is not None:
+            out["value_max"] = self.value_max
+        return out
+
+
+@dataclass(frozen=True)
+class Status:
+    counterparty: str
+    status: str
+    current: bool
+    lang: str
+    evidence: str
+    as_of: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "status",
+            "counterparty": self.counterparty,
+            "status": self.status,
+            "current": self.current,
+            "as_of": self.as_of,
+            "lang": self.lang,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True)
+class Extraction:
+    lang: str
+    published: str | None
+    figures: list[Figure]
+    statuses: list[Status]
+
+
+@dataclass
+class _Bound:
+    """A quantity bound to a metric while a sentence is being read."""
+
+    q: Quantity
+    metric: Metric
+    dims: dict[str, list[str]] = field(default_factory=dict)
+    as_of: str | None = None
+
+
+@dataclass
+class _Topic:
+    metric: Metric
+    index: int
+    dims: dict[str, list[str]]
+
+
+def _owner(text: str, start: int, end: int, qs: list[Quantity]) -> int | None:
+    """Index of the quantity a word at [start, end) belongs to (see module docstring)."""
+    if not qs:
+        return None
+    for i, q in enumerate(qs):
+        if start < q.end and q.start < end:
+            return None  # inside a quantity
+    if end <= qs[0].start:
+        return 0
+    for i in range(len(qs) - 1):
+        left, right = qs[i], qs[i + 1]
+        if left.end <= start and end <= right.start:
+            seps_left = len(_SEPARATOR.findall(text, left.end, start))
+            seps_right = len(_SEPARATOR.findall(text, end, right.start))
+            return i if seps_left <= seps_right else i + 1
+    return len(qs) - 1
+
+
+class _Reader:
+    def __init__(self, rules: Rules, lang: str, published: str | None) -> None:
+        self.rules = rules
+        self.lang = lang
+        self.published = published
+        self.topic: _Topic | None = None
+        self.figures: dict[tuple[str, tuple[tuple[str, str], ...], float], Figure] = {}
+
+    # -- one sentence --------------------------------------------------------------------
+    def read(self, index: int, sent: Sentence) -> None:
+        text = sent.text
+        if not any(c.isdigit() for c in text) and not self.rules.numbers.words_re:
+            return
+        dates = find_dates(self.rules.dates, text, sent.lang, self.published)
+        qs = find_quantities(
+            self.rules.numbers, text, sent.lang, [(d.start, d.end) for d in dates]
+        )
+        dates = [d for d in dates if d.value]
+        cues = self.rules.cues.find(text, sent.lang)
+        vocab = {dim: v.find(text) for dim, v in self.rules.vocabs.items()}
+        satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
+        if not qs:
+            if satisfied:
+                last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
+                self.topic = _Topic(last, index, {})
+            return
+        qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
+        owners = {
+            name: [(span, _owner(text, span[0], span[1], qs)) for span in spans]
+            for name, spans in cues.items()
+        }
+        bound: list[_Bound | None] = []
+        for i, q in enumerate(qs):
+            attached = {name for name, items in owners.items() for _, o in items if o == i}
+            metric = self._choose(text, q, i, satisfied, cues, attached)
+            inherit: dict[str, list[str]] = {}
+            if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
+                metric, inherit = self._carry(text, q, i, qs, cues, vocab, attached)
+            if metric is None:
+                bound.append(None)
+                continue
+            b = _Bound(q, metric)
+            for dim, vocab_name in metric.dims.items():
+                values = self._dim_values(text, qs, i, vocab[vocab_name], vocab_name, cues)
+                if values:
+                    b.dims[dim] = values
+            for dim, values in inherit.items():
+                b.dims.setdefault(dim, values)
+            bound.append(b)
+        self._partitives(text, qs, bound)
+        self._dates(text, qs, bound, dates)
+        produced = [b for b in bound if b is not None]
+        for b in produced:
+            self._emit(b, sent)
+        if produced:
+            self.topic = _Topic(produced[0].metric, index, produced[0].dims)
+        elif satisfied:
+            last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
+            self.topic = _Topic(last, index, {})
+
+    # -- metric choice -------------------------------------------------------------------
+    def _satisfied(
+        self, metric: Metric, cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]]
+    ) -> bool:
+        for group in metric.require:
+            if not any(self._present(item, cues, vocab) for item in group):
+                return False
+        return True
+
+    @staticmethod
+    def _present(
+        item: str, cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]]
+    ) -> bool:
+        if item.startswith("@"):
+            return any(not h.adj and h.value != "KZ" for h in vocab.get(item[1:], []))
+        return bool(cues.get(item))
+
+    @staticmethod
+    def _last_anchor(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> int:
+        return max((s for g in metric.anchor for s, _ in cues.get(g, [])), default=-1)
+
+    def _fits(self, text: str, q: Quantity, metric: Metric, attached: set[str],
+              cues: dict[str, list[tuple[int, int]]]) -> bool:
+        if (metric.unit == "money") != q.is_money:
+            return False
+        if any(v in attached for v in metric.veto):
+            return False
+        # "106 foreign nationals" is not a count of offences, "1,600 offences" not of people
+        own = _UNIT_NOUNS.get(metric.unit)
+        if own is None:
+            return True
+        window_end = q.end + 40
+        nouns = [
+            (s, name)
+            for name in _UNIT_NOUNS.values()
+            for s, _ in cues.get(name, [])
+            if q.end <= s < window_end and not _SEPARATOR.search(text, q.end, s)
+        ]
+        if nouns:
+            nearest = min(nouns)[1]
+            if nearest != own:
+                return False
+        return True
+
+    def _choose(
+        self, text: str, q: Quantity, i: int, satisfied: list[Metric],
+        cues: dict[str, list[tuple[int, int]]], attached: set[str],
+    ) -> Metric | None:
+        best: tuple[int, int, Metric] | None = None
+        for order, metric in enumerate(satisfied):
+            if not self._fits(text, q, metric, attached, cues):
+                continue
+            spans = [span for g in metric.anchor for span in cues.get(g, [])]
+            distance = min(
+                (max(s - q.end, q.start - e, 0) for s, e in spans), default=len(text)
+            )
+            if best is None or (distance, order) < best[:2]:
+                best = (distance, order, metric)
+        return best[2] if best else None
+
+    def _carry(
+        self, text: str, q: Quantity, i: int, qs: list[Quantity],
+        cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]], attached: set[str],
+    ) -> tuple[Metric | None, dict[str, list[str]]]:
+        assert self.topic is not None
+        metric = self.topic.metric
+        if not self._fits(text, q, metric, attached, cues):
+            return None, {}
+        anaphora = any(s < q.start for s, _ in cues.get("anaphora", [])) or "anaphora" in attached
+        has_dim = any(
+            self._dim_values(text, qs, i, vocab[v], v, cues) for v in metric.dims.values()
+        )
+        if anaphora:
+            return metric, dict(self.topic.dims)
+        if has_dim:
+            return metric, {}
+        return None, {}
+
+    # -- dims ----------------------------------------------------------------------------
+    def _dim_values(
+        self, text: str, qs: list[Quantity], i: int, hits: list[Hit], vocab_name: str,
+        cues: dict[str, list[tuple[int, int]]],
+    ) -> list[str]:
+        values: list[str] = []
+        for h in hits:
+            if h.adj or h.value == "KZ":
+                continue
+            if _owner(text, h.start, h.end, qs) == i and h.value not in values:
+                values.append(h.value)
+        return values
+
+    # -- structure inside a sentence -----------------------------------------------------
+    @staticmethod
+    def _is_conversion(text: str, qs: list[Quantity], i: int) -> bool:
+        """"KZT 157.1 million ($303,000)": the amount in brackets is the same money."""
+        if i == 0 or not qs[i].is_money or not qs[i - 1].is_money:
+            return False
+        return bool(_CONVERSION.match(text[qs[i - 1].end : qs[i].start]))
+
+    def _partitives(self, text: str, qs: list[Quantity], bound: list[_Bound | None]) -> None:
+        part = self.rules.cues.partitive
+        for a in range(len(qs) - 1):
+            b = a + 1
+            between = text[qs[a].end : qs[b].start]
+            before = text[: qs[a].start]
+            pair = None
+            for lang in (self.lang, "en", "ru", "kk"):
+                sub_first = part.get(f"{lang}_sub_first")
+                super_first = part.get(f"{lang}_super_first")
+                before_super = part.get(f"{lang}_before_super")
+                if sub_first and sub_first.search(between):
+                    pair = (a, b)
+                    break
+                if (
+                    super_first and super_first.search(between)
+                    and (before_super is None or before_super.search(before))
+                ):
+                    pair = (b, a)
+                    break
+            if pair is None:
+                continue
+            sub_i, sup_i = pair
+            sup, sub = bound[sup_i], bound[sub_i]
+            if sup is None:
+                continue
+            if sub is None or sub.metric is not sup.metric:
+                if sub is not None and sub.metric.name != sup.metric.name:
+                    continue
+                sub = bound[sub_i] = _Bound(qs[sub_i], sup.metric)
+            for dim in sup.metric.partitive_moves:
+                if dim in sup.dims and dim not in sub.dims:
+                    sub.dims[dim] = sup.dims.pop(dim)
+            for dim, values in sup.dims.items():
+                sub.dims.setdefault(dim, values)
+
+    def _dates(
+        self, text: str, qs: list[Quantity], bound: list[_Bound | None], dates: list[DateRef]
+    ) -> None:
+        lead = [d for d in dates if d.end <= qs[0].start and not d.comparison]
+        base_year = lead[-1].value[:4] if lead else (self.published or "")[:4]
+        comparison = self.rules.dates.comparison.get(self.lang)
+        for i, b in enumerate(bound):
+            if b is None:
+                continue
+            own = [d for d in dates if _owner(text, d.start, d.end, qs) == i]
+            if own:
+                b.as_of = own[-1].value
+                continue
+            prev_end = qs[i - 1].end if i else 0
+            stretch = text[prev_end : b.q.start]
+            if comparison and comparison.search(stretch) and base_year.isdigit():
+                b.as_of = str(int(base_year) - 1)
+            elif lead:
+                b.as_of = lead[-1].value
+            else:
+                b.as_of = self.published
+
+    # -- output --------------------------------------------------------------------------
+    def _emit(self, b: _Bound, sent: Sentence) -> None:
+        dims: dict[str, str] = {}
+        split: list[tuple[str, list[str]]] = []
+        for dim, values in b.dims.items():
+            if dim == "country" or dim == "origin":
+                dims[dim] = "+".join(sorted(values))
+            elif dim in b.metric.each and len(values) > 1:
+                split.append((dim, values))
+            else:
+                dims[dim] = values[0]
+        variants = [dims]
+        for dim, values in split:
+            variants = [{**v, dim: value} for v in variants for value in values]
+        unit = b.q.unit if b.metric.unit == "money" else b.metric.unit
+        evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE] + "…"
+        for d in variants:
+            key = (b.metric.name, tuple(sorted(d.items())), float(b.q.value))
+            figure = Figure(
+                metric=b.metric.name,
+                dims=d,
+                value=b.q.value,
+                unit=unit or "",
+                bound=b.q.bound,
+                as_of=b.as_of,
+                lang=self.lang,
+                evidence=evidence,
+                value_max=b.q.value_max,
+            )
+            old = self.figures.get(key)
+            if old is None or (old.as_of == self.published and b.as_of != self.published):
+                self.figures[key] = figure
+
+
+def extract_text(
+    text: str, rules: Rules, *, lang: str | None = None, published: str | None = None
+) -> Extraction:
+    """Every figure and agreement status stated in `text` (plain text, paragraphs by line)."""
+    norm = normalize(text)
+    lang = lang or detect_language(norm)
+    sents = sentences(norm, lang)
+    reader = _Reader(rules, lang, published)
+    for index, sent in enumerate(sents):
+        reader.read(index, sent)
+    return Extraction(lang, published, list(reader.figures.values()),
+                      _statuses(rules, sents, lang, published))
+
+
+def _statuses(
+    rules: Rules, sents: list[Sentence], lang: str, published: str | None
+) -> list[Status]:
+    srules = rules.statuses
+    if not any(is_labour_text(srules, s.text, s.lang) for s in sents):
+        return []
+    countries = rules.vocabs["country"]
+    mentions: dict[str, list[tuple[str, int, bool, Sentence, str | None]]] = {}
+    context: tuple[int, list[str]] | None = None
+    pub_year = int(published[:4]) if published else None
+    for index, sent in enumerate(sents):
+        named = []
+        for h in countries.find(sent.text):
+            if h.value != "KZ" and h.value not in named:
+                named.append(h.value)
+        subject = srules.subject.get(sent.lang)
+        triggers = find_triggers(srules, sent.text, sent.lang)
+        if triggers:
+            parties = named
+            if not parties and context and index - context[0] <= srules.context_sentences:
+                parties = context[1]
+            dates = find_dates(rules.dates, sent.text, sent.lang, published)
+            for t in triggers:
+                year = _event_year(sent.text, t.start, t.end, dates)
+                historical = year is not None and (pub_year is None or year < pub_year)
+                for cp in parties:
+                    mentions.setdefault(cp, []).append(
+                        (t.status, index * 10000 + t.start, historical, sent,
+                         str(year) if year else None)
+                    )
+        if named and subject and subject.search(sent.text):
+            context = (index, named)
+    out: list[Status] = []
+    for cp, items in mentions.items():
+        current = current_status(srules, [(s, pos, hist) for s, pos, hist, _, _ in items])
+        seen: dict[str, tuple[Sentence, str | None]] = {}
+        for status, _, _, sent, year in items:
+            seen[status] = (sent, year)
+        for status, (sent, year) in seen.items():
+            evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
+            out.append(Status(cp, status, status == current, lang, evidence,
+                              year or published))
+    return out
+
+
+def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:
+    """The year of a status event when its clause dates it ("signed in 2019")."""
+    left = max((m.end() for m in re.finditer(r"[,;:]", text[:start])), default=0)
+    right_m = re.search(r"[,;:]", text[end:])
+    right = end + right_m.start() if right_m else len(text)
+    for d in dates:
+        if left <= d.start and d.end <= right and d.value and not d.comparison:
+            return int(d.value[:4])
+    return None

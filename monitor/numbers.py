@@ -1,0 +1,442 @@
+"""Find the quantities written in a sentence, in any of the three languages.
+
+A quantity is a number with its scale word ("126 тыс.", "1,6 млн", "157.1 million",
+"194 мыңнан"), number words ("fifteen thousand", "екі жарым мың"), its bound ("about",
+"свыше", "астам") and its currency. Numbers that are not figures (years, percentages, ages,
+phone numbers, prices, ...) are dropped here, using rules/numbers.toml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .patterns import LANGS, RulesError, check_keys, str_list, union
+
+BOUNDS = ("approx", "at_least", "at_most")
+
+# Digits: grouped thousands (comma, dot or space, used consistently) or a plain run, with an
+# optional decimal part. Not glued to a word, a decimal mark or a hyphen on the left.
+NUM_RE = re.compile(
+    r"(?<![\w.,\-/])(?:(\d{1,3})(?:([ ,.])\d{3}(?!\d))(?:\2\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+)
+_GLUED = re.compile(r"-?[^\W\d_]+")
+_AFTER_DIGITS = re.compile(r"\d[\d.,]*\s?$")
+_LINK = re.compile(r"\s*(?:,|;|или|or|немесе|және|and|/)?\s*", re.I)
+_PLAIN_NUM = re.compile(r"\d{1,3}(?:([ ,.])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
+_RANGE_DASH = re.compile(r"\s?-\s?(?=\d)")
+# Kazakh case, possessive and derivational suffixes written after digits ("15-тен", "102-сі").
+_KK_SUFFIX = re.compile(
+    r"-?(?:(?:ның|нің|дың|дің|тың|тің|ға|ге|қа|ке|на|не|а|е|ны|ні|ды|ді|ты|ті|да|де|та|те|нда"
+    r"|нде|дан|ден|тан|тен|нан|нен|мен|бен|пен|ы|і|сы|сі|ын|ін|дай|дей|тай|тей|ғы|гі|қы|кі"
+    r"|дағы|дегі|тағы|тегі|ндағы|ндегі)){1,3}",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    start: int
+    end: int
+    value: float
+    bound: str = "exact"
+    unit: str | None = None  # a currency code when the quantity is money
+    value_max: float | None = None
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit is not None
+
+
+@dataclass(frozen=True)
+class NumberRules:
+    scale: re.Pattern[str]
+    scale_values: dict[str, Decimal]
+    words: dict[str, Decimal]
+    words_re: re.Pattern[str] | None
+    plus_half: re.Pattern[str] | None
+    one_and_half: re.Pattern[str] | None
+    half: re.Pattern[str] | None
+    bound_before: dict[str, dict[str, re.Pattern[str] | None]]
+    bound_after: dict[str, dict[str, re.Pattern[str] | None]]
+    currency_before: list[tuple[str, re.Pattern[str]]]
+    currency_after: list[tuple[str, re.Pattern[str]]]
+    unit_after: re.Pattern[str] | None
+    context_before: dict[str, re.Pattern[str] | None]
+    context_after: dict[str, re.Pattern[str] | None]
+    masks: list[re.Pattern[str]]
+    count_after: re.Pattern[str] | None
+
+
+def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
+    check_keys(
+        data,
+        [
+            "description", "scales", "words", "halves", "bounds", "currencies", "units",
+            "context", "masks", "years", "example",
+        ],
+        file,
+        "",
+    )
+    scales = data.get("scales", {})
+    groups, values = [], {}
+    for i, (value, pats) in enumerate(scales.items()):
+        try:
+            values[f"s{i}"] = Decimal(value)
+        except InvalidOperation:
+            raise RulesError(file, f"scales.{value}", "the key must be a number") from None
+        rx = union(str_list(scales, value, file, "scales"), file, f"scales.{value}", anchor=False)
+        if rx is not None:
+            groups.append(f"(?P<s{i}>{rx.pattern})")
+    scale = re.compile(r"\s?(?:" + "|".join(groups) + r")(?!\w)", re.I)
+
+    words: dict[str, Decimal] = {}
+    for lang, table in data.get("words", {}).items():
+        if lang not in LANGS or not isinstance(table, dict):
+            raise RulesError(file, f"words.{lang}", "expected a table per language (en, ru, kk)")
+        for word, value in table.items():
+            words[word.lower()] = Decimal(str(value))
+    halves = data.get("halves", {})
+    check_keys(halves, ["plus_half", "one_and_half", "half"], file, "halves")
+    half_words = [
+        *str_list(halves, "plus_half", file, "halves"),
+        *str_list(halves, "one_and_half", file, "halves"),
+    ]
+    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True) + half_words
+    words_re = None
+    if alternatives:
+        one = "(?:" + "|".join(alternatives) + ")"
+        words_re = re.compile(
+            rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|и|және)\s+)?{one})*(?!\w)", re.I
+        )
+
+    bounds = data.get("bounds", {})
+    bound_before: dict[str, dict[str, re.Pattern[str] | None]] = {}
+    bound_after: dict[str, dict[str, re.Pattern[str] | None]] = {}
+    for kind, table in bounds.items():
+        if kind not in BOUNDS:
+            raise RulesError(file, f"bounds.{kind}", f"unknown bound (expected {', '.join(BOUNDS)})")
+        check_keys(table, [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
+                   file, f"bounds.{kind}")
+        for lang in LANGS:
+            where = f"bounds.{kind}"
+            before = union(str_list(table, f"{lang}_before", file, where), file,
+                           f"{where}.{lang}_before", suffix=r"\s*$")
+            after = union(str_list(table, f"{lang}_after", file, where), file,
+                          f"{where}.{lang}_after", anchor=False)
+            bound_before.setdefault(lang, {})[kind] = before
+            bound_after.setdefault(lang, {})[kind] = (
+                re.compile(r"^\s*" + after.pattern + r"(?!\w)", re.I) if after else None
+            )
+
+    currency_before, currency_after = [], []
+    for code, table in data.get("currencies", {}).items():
+        check_keys(table, ["before", "after"], file, f"currencies.{code}")
+        before = union(str_list(table, "before", file, f"currencies.{code}"), file,
+                       f"currencies.{code}.before", anchor=False, suffix=r"\s?$")
+        after = union(str_list(table, "after", file, f"currencies.{code}"), file,
+                      f"currencies.{code}.after", anchor=False)
+        if before:
+            currency_before.append((code, before))
+        if after:
+            currency_after.append((code, re.compile(r"\s?(?:" + after.pattern + ")", re.I)))
+
+    unit_pats: list[str] = []
+    for role, table in data.get("units", {}).items():
+        check_keys(table, ["after"], file, f"units.{role}")
+        unit_pats += str_list(table, "after", file, f"units.{role}")
+    unit_rx = union(unit_pats, file, "units", anchor=False)
+    unit_after = re.compile(r"\s?(?:" + unit_rx.pattern + ")", re.I) if unit_rx else None
+
+    context = data.get("context", {})
+    check_keys(context, [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
+               file, "context")
+    context_before, context_after = {}, {}
+    for lang in LANGS:
+        context_before[lang] = union(str_list(context, f"{lang}_before", file, "context"), file,
+                                     f"context.{lang}_before", suffix=r"\s*:?\s*$")
+        after = union(str_list(context, f"{lang}_after", file, "context"), file,
+                      f"context.{lang}_after", anchor=False)
+        context_after[lang] = re.compile(r"^\s*(?:" + after.pattern + ")", re.I) if after else None
+
+    masks_table = data.get("masks", {})
+    check_keys(masks_table, ["patterns"], file, "masks")
+    masks = []
+    for i, pattern in enumerate(str_list(masks_table, "patterns", file, "masks")):
+        rx = union([pattern], file, f"masks.patterns[{i}]", anchor=False, flags=0)
+        if rx:
+            masks.append(rx)
+    years = data.get("years", {})
+    check_keys(years, ["count_after"], file, "years")
+    count_after = union(str_list(years, "count_after", file, "years"), file, "years.count_after",
+                        anchor=False)
+    return NumberRules(
+        scale=scale,
+        scale_values=values,
+        words=words,
+        words_re=words_re,
+        plus_half=_anchored(halves.get("plus_half", [])),
+        one_and_half=_anchored(halves.get("one_and_half", [])),
+        half=_anchored(halves.get("half", [])),
+        bound_before=bound_before,
+        bound_after=bound_after,
+        currency_before=currency_before,
+        currency_after=currency_after,
+        unit_after=unit_after,
+        context_before=context_before,
+        context_after=context_after,
+        masks=masks,
+        count_after=re.compile(r"\s?(?:" + count_after.pattern + ")", re.I) if count_after else None,
+    )
+
+
+def _anchored(patterns: list[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("^(?:" + "|".join(patterns) + ")$", re.I)
+
+
+def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
+    return [m.span() for rx in rules.masks for m in rx.finditer(text)]
+
+
+def _digits_value(raw: str, group_sep: str | None, scaled: bool, lang: str) -> Decimal:
+    """Read a digit string: "126,000", "126 000", "1.600", "1,6", "157.1", "1.234,5"."""
+    if group_sep == " ":
+        raw = raw.replace(" ", "")
+        return Decimal(raw.replace(",", "."))
+    if group_sep in (",", "."):
+        parts = raw.split(group_sep)
+        single = len(parts) == 2 and not re.search(r"[.,]", parts[1])
+        # "1,600 млн" in Russian or Kazakh, or "1.600 million": a decimal before a scale word.
+        if single and scaled and (group_sep == "." or lang in ("ru", "kk")):
+            return Decimal(raw.replace(",", "."))
+        body = raw.replace(group_sep, "", len(parts) - 1 if single else raw.count(group_sep))
+        return Decimal(body.replace(",", "."))
+    return Decimal(raw.replace(",", "."))
+
+
+def _words_value(rules: NumberRules, phrase: str) -> Decimal | None:
+    total = current = Decimal(0)
+    seen_scale = False
+    for token in re.split(r"[\s-]+", phrase.lower()):
+        if token in ("and", "и", "және", ""):
+            continue
+        if rules.one_and_half and rules.one_and_half.match(token):
+            current += Decimal("1.5")
+        elif rules.plus_half and rules.plus_half.match(token):
+            current += Decimal("0.5")
+        elif token in rules.words:
+            value = rules.words[token]
+            if value == 100:
+                current = (current or 1) * 100
+                seen_scale = True
+            elif value >= 1000:
+                total += (current or 1) * value
+                current = Decimal(0)
+                seen_scale = True
+            else:
+                current += value
+        else:
+            return None
+    value = total + current
+    return value if seen_scale and value >= 100 else None
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def _bound(rules: NumberRules, lang: str, before: str, after: str) -> tuple[str, int, int]:
+    """The bound and how many characters its words take before and after the number."""
+    for kind in BOUNDS:
+        rx = rules.bound_after.get(lang, {}).get(kind)
+        m = rx.match(after) if rx else None
+        if m:
+            return kind, 0, m.end()
+    for kind in BOUNDS:
+        rx = rules.bound_before.get(lang, {}).get(kind)
+        m = rx.search(before) if rx else None
+        if m:
+            return kind, len(before) - m.start(), 0
+    return "exact", 0, 0
+
+
+def find_quantities(
+    rules: NumberRules, text: str, lang: str, masked: list[tuple[int, int]] | None = None
+) -> list[Quantity]:
+    """Every count or amount of money in `text` (one sentence), in order."""
+    codes = mask_spans(rules, text)
+    masked = list(masked or []) + codes
+    tokens: list[tuple[int, int, Decimal, bool]] = []  # start, end, value, from words
+    for m in NUM_RE.finditer(text):
+        if _overlaps(m.start(), m.end(), masked) or any(
+            0 <= m.start() - e <= 8 and _LINK.fullmatch(text[e : m.start()]) for _, e in codes
+        ):
+            continue  # masked, or listed right after a phone number: "... 74-31-06 или 1414"
+        tokens.append((m.start(), m.end(), Decimal(0), False))
+    if rules.words_re:
+        for m in rules.words_re.finditer(text):
+            if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
+                continue
+            value = _words_value(rules, m.group(0))
+            if value is not None:
+                tokens.append((m.start(), m.end(), value, True))
+    tokens.sort()
+
+    out: list[Quantity] = []
+    skip_until = -1
+    for start, end, word_value, is_words in tokens:
+        if start < skip_until:
+            continue
+        q = _read(rules, text, lang, start, end, word_value, is_words)
+        if q is not None:
+            out.append(q)
+            skip_until = q.end
+    return _merge_ranges(text, out)
+
+
+def _read(
+    rules: NumberRules, text: str, lang: str, start: int, end: int, word_value: Decimal,
+    is_words: bool,
+) -> Quantity | None:
+    raw = text[start:end]
+    pos = end
+    value_max: Decimal | None = None
+    if is_words:
+        value = word_value
+    else:
+        glued = _GLUED.match(text, pos)
+        if glued and not rules.scale.match(text, pos):
+            if lang != "kk" or not _KK_SUFFIX.fullmatch(glued.group(0)):
+                return None  # an ordinal, a code or a unit glued to the number: "1st", "5G", "10-year"
+            pos = glued.end()
+        range_scale = Decimal(1)
+        dash = _RANGE_DASH.match(text, pos)
+        second = _PLAIN_NUM.match(text, dash.end()) if dash else None
+        if second:
+            scale_m = rules.scale.match(text, second.end())
+            range_scale = _scale_value(rules, scale_m)
+            value_max = _digits_value(second.group(0), second.group(1), bool(scale_m), lang)
+            value_max *= range_scale
+            pos = scale_m.end() if scale_m else second.end()
+        scale_m = None if second else rules.scale.match(text, pos)
+        if scale_m:
+            pos = scale_m.end()
+        grouped = NUM_RE.match(text, start)
+        sep = grouped.group(2) if grouped else None
+        scale = _scale_value(rules, scale_m) * range_scale
+        value = _digits_value(raw, sep, scale != 1, lang) * scale
+        if (
+            scale == 1 and sep is None and raw.isdigit() and len(raw) == 4
+            and 1900 <= int(raw) <= 2100
+            and not (value_max is None and rules.count_after and rules.count_after.match(text, pos))
+        ):
+            return None  # a year, or a span of years
+        glued = _GLUED.match(text, pos)
+        if scale_m and glued and lang == "kk" and _KK_SUFFIX.fullmatch(glued.group(0)):
+            pos = glued.end()  # "млн-нан"
+    unit: str | None = None
+    before_text = text[max(0, start - 60) : start]
+    for code, rx in rules.currency_before:
+        cm = rx.search(before_text)
+        if cm:
+            unit = code
+            before_text = before_text[: cm.start()]
+            break
+    if unit is None:
+        for code, rx in rules.currency_after:
+            cm = rx.match(text, pos)
+            if cm:
+                unit = code
+                pos = cm.end()
+                break
+    after_text = text[pos : pos + 60]
+    if unit is None and rules.unit_after:
+        um = rules.unit_after.match(text, pos)
+        if um and not text[um.end() : um.end() + 1].isalnum():
+            return None
+    bound, before_len, after_len = _bound(rules, lang, before_text, after_text)
+    context_text = before_text[: len(before_text) - before_len]
+    ctx_b = rules.context_before.get(lang)
+    if ctx_b and ctx_b.search(context_text):
+        return None
+    ctx_a = rules.context_after.get(lang)
+    if ctx_a and ctx_a.match(after_text[after_len:]):
+        return None
+    if value <= 0:
+        return None
+    return Quantity(
+        start=start,
+        end=pos,
+        value=_plain(value),
+        bound=bound,
+        unit=unit,
+        value_max=_plain(value_max) if value_max is not None else None,
+    )
+
+
+def _scale_value(rules: NumberRules, m: re.Match[str] | None) -> Decimal:
+    if m is None:
+        return Decimal(1)
+    for name, value in rules.scale_values.items():
+        if m.group(name):
+            return value
+    return Decimal(1)
+
+
+def _plain(value: Decimal) -> float:
+    """126000 stays an int-valued float; 157.1 million is exactly 157100000."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+_RANGE_WORDS = {
+    "en": (re.compile(r"(?<!\w)between\s*$", re.I), re.compile(r"^\s*and\s*$", re.I)),
+    "ru": (re.compile(r"(?<!\w)(?:от|между)\s*$", re.I), re.compile(r"^\s*(?:до|и)\s*$", re.I)),
+    "kk": (None, None),
+}
+
+
+def _merge_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
+    """'between 1,000 and 2,000', 'от 3 до 5 тысяч': one quantity from the lower end."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(quantities):
+        q = quantities[i]
+        if i + 1 < len(quantities):
+            nxt = quantities[i + 1]
+            for lead, link in _RANGE_WORDS.values():
+                if (
+                    lead and link and lead.search(text[max(0, q.start - 12) : q.start])
+                    and link.match(text[q.end : nxt.start]) and q.unit == nxt.unit
+                ):
+                    low = q.value
+                    if low < nxt.value / 100 and nxt.value >= 1000:
+                        low = low * _scale_of(nxt.value, low)
+                    out.append(Quantity(q.start, nxt.end, low,
+                                        q.bound if q.bound != "exact" else "at_least",
+                                        q.unit, nxt.value))
+                    i += 2
+                    break
+            else:
+                out.append(_range_bound(q))
+                i += 1
+            continue
+        out.append(_range_bound(q))
+        i += 1
+    return out
+
+
+def _scale_of(high: float, low: float) -> int:
+    scale = 1
+    while low * scale * 10 <= high and scale < 10**9:
+        scale *= 1000 if low * scale * 1000 <= high else 10
+    return scale
+
+
+def _range_bound(q: Quantity) -> Quantity:
+    if q.value_max is not None and q.bound == "exact":
+        return Quantity(q.start, q.end, q.value, "at_least", q.unit, q.value_max)
+    return q

@@ -1,0 +1,261 @@
+"""Load, validate and compile the rules folder (see rules/README.md).
+
+`load_rules(path)` reads every TOML file, checks every key and compiles every pattern, so a
+mistake is reported once, at start-up, as ``file: key: problem``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .dates import DateRules, compile_dates
+from .numbers import NumberRules, compile_numbers
+from .patterns import LANGS, RulesError, check_keys, per_lang, str_list, union
+
+__all__ = ["Cues", "Hit", "Metric", "Rules", "RulesError", "Vocab", "default_rules_dir", "load_rules"]
+
+UNITS = ("persons", "cases", "visas", "money")
+_ANCHOR = "(?<!\\w)"
+
+
+def default_rules_dir() -> Path:
+    """The rules shipped with the package (installed), or the repository's rules/ (editable)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent / "rules"):
+        if (candidate / "metrics.toml").is_file():
+            return candidate
+    return here / "rules"
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    value: str
+    adj: bool = False
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """A gazetteer: words in three languages naming the values of one dim (keyed by its dim)."""
+
+    name: str
+    dim: str
+    combined: re.Pattern[str]
+    groups: dict[str, tuple[str, bool]]  # regex group name -> (value, is adjective)
+    each: dict[tuple[str, bool], re.Pattern[str]]
+
+    def find(self, text: str) -> list[Hit]:
+        """All values named in `text`; of two overlapping names the longer wins."""
+        hits: list[Hit] = []
+        pos = 0
+        while True:
+            m = self.combined.search(text, pos)
+            if not m:
+                break
+            best_end, best = m.end(), self.groups[m.lastgroup or ""]
+            for key, rx in self.each.items():
+                other = rx.match(text, m.start())
+                if other and other.end() > best_end:
+                    best_end, best = other.end(), key
+            hits.append(Hit(m.start(), best_end, best[0], best[1]))
+            pos = max(best_end, m.start() + 1)
+        return hits
+
+
+@dataclass(frozen=True)
+class Cues:
+    groups: dict[str, dict[str, re.Pattern[str] | None]]
+    partitive: dict[str, re.Pattern[str] | None]
+
+    def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = {}
+        for name, by_lang in self.groups.items():
+            rx = by_lang.get(lang)
+            if rx:
+                spans = [m.span() for m in rx.finditer(text)]
+                if spans:
+                    out[name] = spans
+        return out
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: str
+    dims: dict[str, str]  # dim name -> vocabulary name
+    require: list[list[str]]
+    anchor: list[str]
+    veto: list[str] = field(default_factory=list)
+    partitive_moves: list[str] = field(default_factory=list)
+    each: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rules:
+    path: Path
+    numbers: NumberRules
+    dates: DateRules
+    cues: Cues
+    vocabs: dict[str, Vocab]
+    metrics: dict[str, Metric]
+    statuses: Any  # monitor.statuses.StatusRules
+    examples: dict[str, list[dict[str, Any]]]  # file name -> its [[example]] tables
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise RulesError(path.name, "-", f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(path.name, "-", f"not valid TOML: {exc}") from None
+
+
+def compile_vocab(data: dict[str, Any], file: str, name: str) -> Vocab:
+    check_keys(data, ["dim", "description", "values", "example"], file, "")
+    dim = data.get("dim")
+    if not isinstance(dim, str) or not dim:
+        raise RulesError(file, "dim", "missing: the dim these values fill")
+    values = data.get("values")
+    if not isinstance(values, dict) or not values:
+        raise RulesError(file, "values", "missing: a table of values")
+    allowed = [*LANGS, *(f"adj_{lang}" for lang in LANGS)]
+    groups: dict[str, tuple[str, bool]] = {}
+    each: dict[tuple[str, bool], re.Pattern[str]] = {}
+    parts: list[tuple[int, str]] = []
+    for value, table in values.items():
+        if not isinstance(table, dict):
+            raise RulesError(file, f"values.{value}", "expected a table of patterns per language")
+        check_keys(table, allowed, file, f"values.{value}")
+        for adj in (False, True):
+            pats = [
+                p
+                for lang in LANGS
+                for p in str_list(table, f"adj_{lang}" if adj else lang, file, f"values.{value}")
+            ]
+            rx = union(pats, file, f"values.{value}")
+            if rx is None:
+                continue
+            group = f"g{len(groups)}"
+            groups[group] = (value, adj)
+            each[(value, adj)] = rx
+            body = rx.pattern.removeprefix(_ANCHOR)
+            parts.append((max(len(p) for p in pats), f"(?P<{group}>{body})"))
+    parts.sort(key=lambda item: item[0], reverse=True)
+    combined = re.compile("(?<!\\w)(?:" + "|".join(p for _, p in parts) + ")", re.I)
+    return Vocab(name=name, dim=dim, combined=combined, groups=groups, each=each)
+
+
+def compile_cues(data: dict[str, Any], file: str) -> Cues:
+    groups = {}
+    partitive = {}
+    for name, table in data.items():
+        if name in ("description", "example"):
+            continue
+        if not isinstance(table, dict):
+            raise RulesError(file, name, "expected a table")
+        if name == "partitive":
+            for key, pattern in table.items():
+                if not isinstance(pattern, str):
+                    raise RulesError(file, f"partitive.{key}", "expected a pattern string")
+                partitive[key] = (
+                    union([pattern], file, f"partitive.{key}", anchor=False) if pattern else None
+                )
+            continue
+        check_keys(table, LANGS, file, name)
+        groups[name] = per_lang(table, file, name)
+    return Cues(groups=groups, partitive=partitive)
+
+
+def compile_metrics(
+    data: dict[str, Any], file: str, cue_names: set[str], vocabs: dict[str, Vocab]
+) -> dict[str, Metric]:
+    metrics = {}
+    for name, table in data.items():
+        if name in ("description", "example"):
+            continue
+        if not isinstance(table, dict):
+            raise RulesError(file, name, "expected a table")
+        check_keys(table, ["unit", "dims", "require", "anchor", "veto", "partitive_moves", "each"],
+                   file, name)
+        unit = table.get("unit")
+        if unit not in UNITS:
+            raise RulesError(file, f"{name}.unit", f"expected one of {', '.join(UNITS)}")
+        dims = table.get("dims", {})
+        for dim, vocab in dims.items():
+            if vocab not in vocabs:
+                raise RulesError(file, f"{name}.dims.{dim}", f"no vocabulary {vocab!r} in vocab/")
+        require = table.get("require", [])
+        if not require or not all(isinstance(g, list) and g for g in require):
+            raise RulesError(file, f"{name}.require", "expected a list of non-empty lists")
+        for i, group in enumerate(require):
+            for item in group:
+                known = item[1:] in vocabs if item.startswith("@") else item in cue_names
+                if not known:
+                    raise RulesError(file, f"{name}.require[{i}]", f"unknown cue group {item!r}")
+        for key in ("anchor", "veto"):
+            for item in str_list(table, key, file, name):
+                if item not in cue_names:
+                    raise RulesError(file, f"{name}.{key}", f"unknown cue group {item!r}")
+        for key in ("partitive_moves", "each"):
+            for item in str_list(table, key, file, name):
+                if item not in dims:
+                    raise RulesError(file, f"{name}.{key}", f"{item!r} is not one of its dims")
+        metrics[name] = Metric(
+            name=name,
+            unit=unit,
+            dims=dict(dims),
+            require=require,
+            anchor=str_list(table, "anchor", file, name),
+            veto=str_list(table, "veto", file, name),
+            partitive_moves=str_list(table, "partitive_moves", file, name),
+            each=str_list(table, "each", file, name),
+        )
+    return metrics
+
+
+def load_rules(path: Path | str | None = None) -> Rules:
+    """Load the rules folder at `path` (default: the rules shipped with the package)."""
+    from .statuses import compile_statuses
+
+    root = Path(path) if path else default_rules_dir()
+    if not root.is_dir():
+        raise RulesError(str(root), "-", "no such rules folder")
+    files = {}
+    for name in ("numbers.toml", "dates.toml", "cues.toml", "metrics.toml", "statuses.toml"):
+        if not (root / name).is_file():
+            raise RulesError(f"{root}/{name}", "-", "missing file")
+        files[name] = _read(root / name)
+    vocabs = {}
+    for vpath in sorted((root / "vocab").glob("*.toml")):
+        data = _read(vpath)
+        files[f"vocab/{vpath.name}"] = data
+        vocab = compile_vocab(data, f"vocab/{vpath.name}", vpath.stem)
+        if vocab.dim in vocabs:
+            raise RulesError(f"vocab/{vpath.name}", "dim", f"{vocab.dim!r} is already defined")
+        vocabs[vocab.dim] = vocab
+    numbers = compile_numbers(files["numbers.toml"], "numbers.toml")
+    dates = compile_dates(files["dates.toml"], "dates.toml")
+    cues = compile_cues(files["cues.toml"], "cues.toml")
+    metrics = compile_metrics(files["metrics.toml"], "metrics.toml", set(cues.groups), vocabs)
+    statuses = compile_statuses(files["statuses.toml"], "statuses.toml")
+    for needed in ("country",):
+        if needed not in vocabs:
+            raise RulesError("vocab/", "-", f"no vocabulary for the dim {needed!r}")
+    examples = {}
+    for name, data in files.items():
+        ex = data.get("example", [])
+        if not isinstance(ex, list):
+            raise RulesError(name, "example", "expected [[example]] tables")
+        for i, item in enumerate(ex):
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise RulesError(name, f"example[{i}]", "an example needs a text")
+        examples[name] = ex
+    return Rules(root, numbers, dates, cues, vocabs, metrics, statuses, examples)
+

@@ -1,0 +1,159 @@
+"""Agreement statuses: triggers, guards against negated or planned statements, and the
+choice of the status that holds at publication (see rules/statuses.toml)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .patterns import LANGS, RulesError, check_keys, per_lang, str_list
+
+# Clause boundaries for guards: punctuation, and conjunctions that start a new clause.
+_CLAUSE = re.compile(r"[,;:()\"]|\s-\s|\b(?:but|however|while|whereas|но|однако|а|бірақ|алайда)\b",
+                     re.I)
+
+
+@dataclass(frozen=True)
+class StatusRules:
+    order: list[str]
+    triggers: dict[str, dict[str, re.Pattern[str] | None]]
+    guards_of: dict[str, list[str]]
+    guards_before: dict[str, dict[str, re.Pattern[str] | None]]
+    guards_after: dict[str, dict[str, re.Pattern[str] | None]]
+    subject: dict[str, re.Pattern[str] | None]
+    labour: dict[str, re.Pattern[str] | None]
+    topic_veto: dict[str, re.Pattern[str] | None]
+    context_sentences: int
+    window: int
+    talk_phase: list[str]
+
+
+def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
+    check_keys(
+        data,
+        ["description", "context_sentences", "window", "talk_phase", "subject", "labour",
+         "topic_veto", "status", "guards", "example"],
+        file,
+        "",
+    )
+    guards_before: dict[str, dict[str, re.Pattern[str] | None]] = {}
+    guards_after: dict[str, dict[str, re.Pattern[str] | None]] = {}
+    for name, table in data.get("guards", {}).items():
+        keys = [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")]
+        check_keys(table, keys, file, f"guards.{name}")
+        guards_before[name] = per_lang(table, file, f"guards.{name}", suffix="_before")
+        guards_after[name] = per_lang(table, file, f"guards.{name}", suffix="_after")
+    triggers, guards_of = {}, {}
+    statuses = data.get("status", {})
+    if not statuses:
+        raise RulesError(file, "status", "no statuses defined")
+    for name, table in statuses.items():
+        check_keys(table, [*LANGS, "guards"], file, f"status.{name}")
+        triggers[name] = per_lang(table, file, f"status.{name}")
+        guards_of[name] = str_list(table, "guards", file, f"status.{name}")
+        for guard in guards_of[name]:
+            if guard not in guards_before:
+                raise RulesError(file, f"status.{name}.guards", f"unknown guard group {guard!r}")
+    talk_phase = str_list(data, "talk_phase", file, "")
+    for name in talk_phase:
+        if name not in triggers:
+            raise RulesError(file, "talk_phase", f"unknown status {name!r}")
+    return StatusRules(
+        order=list(statuses),
+        triggers=triggers,
+        guards_of=guards_of,
+        guards_before=guards_before,
+        guards_after=guards_after,
+        subject=per_lang(data.get("subject", {}), file, "subject"),
+        labour=per_lang(data.get("labour", {}), file, "labour"),
+        topic_veto=per_lang(data.get("topic_veto", {}), file, "topic_veto"),
+        context_sentences=int(data.get("context_sentences", 4)),
+        window=int(data.get("window", 45)),
+        talk_phase=talk_phase,
+    )
+
+
+@dataclass(frozen=True)
+class Trigger:
+    status: str
+    start: int
+    end: int
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    left = 0
+    for m in _CLAUSE.finditer(text, 0, start):
+        left = m.end()
+    right_m = _CLAUSE.search(text, end)
+    return left, right_m.start() if right_m else len(text)
+
+
+def _guarded(rules: StatusRules, status: str, lang: str, text: str, start: int, end: int) -> bool:
+    left, right = _clause(text, start, end)
+    before = text[max(left, start - rules.window) : start]
+    after = text[end : min(right, end + rules.window)]
+    for guard in rules.guards_of[status]:
+        rx = rules.guards_before[guard].get(lang)
+        if rx and rx.search(before):
+            return True
+        rx = rules.guards_after[guard].get(lang)
+        if rx and rx.search(after):
+            return True
+    return False
+
+
+def find_triggers(rules: StatusRules, text: str, lang: str) -> list[Trigger]:
+    """Unguarded status triggers in one sentence that speaks of an agreement or talks."""
+    subject = rules.subject.get(lang)
+    if not subject or not subject.search(text):
+        return []
+    veto = rules.topic_veto.get(lang)
+    labour = rules.labour.get(lang)
+    if veto and veto.search(text) and not (labour and labour.search(text)):
+        return []
+    found: list[Trigger] = []
+    for status in rules.order:
+        rx = rules.triggers[status].get(lang)
+        if not rx:
+            continue
+        for m in rx.finditer(text):
+            if not _guarded(rules, status, lang, text, m.start(), m.end()):
+                found.append(Trigger(status, m.start(), m.end()))
+    # one status per stretch of text: of overlapping triggers the more specific (later in
+    # the lifecycle) wins, so "келіссөздер қайта басталды" is resumed, not negotiating
+    found.sort(key=lambda t: t.start)
+    kept: list[Trigger] = []
+    for t in found:
+        if kept and t.start < kept[-1].end:
+            if rules.order.index(t.status) > rules.order.index(kept[-1].status):
+                kept[-1] = t
+            continue
+        kept.append(t)
+    return kept
+
+
+def is_labour_text(rules: StatusRules, text: str, lang: str) -> bool:
+    rx = rules.labour.get(lang)
+    return bool(rx and rx.search(text))
+
+
+def current_status(rules: StatusRules, mentions: list[tuple[str, int, bool]]) -> str:
+    """The status that holds now among (status, position, historical) mentions.
+
+    Dated past events give way to undated ones. Then the furthest along the lifecycle wins,
+    except that negotiating, paused and resumed replace each other in the order told.
+    """
+    live = [m for m in mentions if not m[2]] or mentions
+    phase_rank = min((rules.order.index(s) for s in rules.talk_phase), default=0)
+
+    def rank(item: tuple[str, int, bool]) -> tuple[int, int]:
+        status, position, _ = item
+        r = phase_rank if status in rules.talk_phase else rules.order.index(status)
+        return r, position
+
+    return max(live, key=rank)[0]
+
+
+__all__ = ["StatusRules", "Trigger", "compile_statuses", "current_status", "find_triggers",
+           "is_labour_text"]

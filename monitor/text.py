@@ -1,0 +1,157 @@
+"""Text normalisation, sentence splitting and language detection.
+
+Rules match on normalised text: every kind of space becomes a plain space, every dash a
+hyphen, typographic quotes a plain double quote, ``ё`` becomes ``е`` and the Latin
+look-alikes that creep into Kazakh web text are mapped back to Cyrillic. Evidence sentences
+are quoted from this normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+KK_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u2009": " ",
+        "\u200a": " ",
+        "\u202f": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u205f": " ",
+        "\u3000": " ",
+        "\t": " ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u02bc": "'",
+        "ё": "е",
+        "Ё": "Е",
+        "ə": "ә",
+        "Ə": "Ә",
+        "ӊ": "ң",
+        "Ӊ": "Ң",
+        "ɵ": "ө",
+        "Ɵ": "Ө",
+        "\u00ad": None,
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+    }
+)
+
+# Latin letters that look Cyrillic, repaired only inside words that are otherwise Cyrillic.
+_LATIN_TO_CYR = str.maketrans("aceopxiyACEOPXIKMHTB", "асеорхіуАСЕОРХІКМНТВ")
+_MIXED_WORD = re.compile(r"\w*[а-яёәғқңөұүһі]\w*[a-z]\w*|\w*[a-z]\w*[а-яёәғқңөұүһі]\w*", re.I)
+
+
+def _fix_mixed(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if any(c.isdigit() for c in word):
+        return word
+    return word.translate(_LATIN_TO_CYR)
+
+
+def normalize(text: str) -> str:
+    """Return `text` in the form the rules are written for (see rules/README.md)."""
+    text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if re.search(r"[a-z][а-яё]|[а-яё][a-z]", text, re.I):
+        text = _MIXED_WORD.sub(_fix_mixed, text)
+    return text
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offset in the normalised document
+    paragraph: int
+    lang: str
+
+
+# A sentence ends at . ! ? or … followed by space and a capital, a digit or an opening quote,
+# unless the dot closes one of these abbreviations.
+_BOUNDARY = re.compile(r'([.!?…]+["\')\]]*)(\s+)(?=["(\[]?[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ0-9])')
+_NO_SPLIT_BEFORE = re.compile(
+    r"(?:\b(?:[A-ZА-ЯӘҒҚҢӨҰҮҺІ]|г|гг|ст|им|ул|д|т|тт|пп|п|ч|рис|см|ср|напр|проф|акад|"
+    r"Mr|Mrs|Ms|Dr|St|No|Nos|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Gen|Col|"
+    r"Prof|Sen|Rep|Gov|Inc|Co|Ltd|e\.g|i\.e|U\.S|ж|жж|б|т\.б|т\.с|обл|р-н|пос|с)\.)$"
+)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences in one paragraph of normalised text."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end(1)
+        if _NO_SPLIT_BEFORE.search(text[max(start, end - 12) : end]):
+            continue
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return spans
+
+
+def detect_language(text: str) -> str:
+    """'kk', 'ru' or 'en' from the letters used; Kazakh when its own letters are common."""
+    latin = cyr = kk = 0
+    for ch in text[:20000]:
+        if "a" <= ch <= "z" or "A" <= ch <= "Z":
+            latin += 1
+        elif "\u0400" <= ch <= "\u04ff":
+            cyr += 1
+            if ch in KK_LETTERS:
+                kk += 1
+    if latin > cyr:
+        return "en"
+    if cyr and kk / cyr > 0.015:
+        return "kk"
+    return "ru" if cyr else "en"
+
+
+def sentence_language(text: str, doc_lang: str) -> str:
+    """The language of one sentence, with the document's language as the prior."""
+    latin = sum(1 for ch in text if "a" <= ch.lower() <= "z")
+    cyr = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
+    if latin > cyr:
+        return "en"
+    if not cyr:
+        return doc_lang
+    kk = sum(1 for ch in text if ch in KK_LETTERS)
+    if doc_lang == "kk":
+        return "kk"
+    return "kk" if kk >= 2 and kk / cyr > 0.02 else "ru"
+
+
+def sentences(text: str, lang: str) -> list[Sentence]:
+    """Split normalised text into sentences; each line is a paragraph."""
+    out: list[Sentence] = []
+    offset = 0
+    for number, line in enumerate(text.split("\n")):
+        for start, end in split_sentences(line):
+            chunk = line[start:end].strip()
+            lead = len(line[start:end]) - len(line[start:end].lstrip())
+            out.append(Sentence(chunk, offset + start + lead, number, sentence_language(chunk, lang)))
+        offset += len(line) + 1
+    return out
