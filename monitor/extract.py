@@ -24,7 +24,9 @@ from .text import Sentence, detect_language, normalize, sentences
 MAX_EVIDENCE = 600
 CARRY_SENTENCES = 2
 _SEPARATOR = re.compile(r"[,;:)]")
-_CONVERSION = re.compile(r"^\s*\(\s*(?:or\s+|≈\s*|about\s+|около\s+|шамамен\s+)?$", re.I)
+_CONVERSION = re.compile(
+    r"^\s*\(\s*(?:or\s+|≈\s*|about\s+|около\s+|шамамен\s+)?(?:[$€₸₽]|US\$|USD|KZT|EUR)?\s*$", re.I
+)
 _UNIT_NOUNS = {"persons": "noun_persons", "cases": "noun_cases", "visas": "noun_visas"}
 
 

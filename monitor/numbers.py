@@ -354,11 +354,11 @@ def _read(
                 pos = cm.end()
                 break
     after_text = text[pos : pos + 60]
+    bound, before_len, after_len = _bound(rules, lang, before_text, after_text)
     if unit is None and rules.unit_after:
-        um = rules.unit_after.match(text, pos)
+        um = rules.unit_after.match(text, pos + after_len)
         if um and not text[um.end() : um.end() + 1].isalnum():
             return None
-    bound, before_len, after_len = _bound(rules, lang, before_text, after_text)
     context_text = before_text[: len(before_text) - before_len]
     ctx_b = rules.context_before.get(lang)
     if ctx_b and ctx_b.search(context_text):

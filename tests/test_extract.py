@@ -1,0 +1,200 @@
+"""Attribution: each number bound to the right metric and dims, in each language, and the traps."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor import extract_text, load_rules
+
+RULES = load_rules()
+
+
+def figures(text: str, lang: str | None = None, published: str | None = None) -> set[tuple]:
+    result = extract_text(text, RULES, lang=lang, published=published)
+    return {(f.metric, tuple(sorted(f.dims.items())), f.value) for f in result.figures}
+
+
+def statuses(text: str, published: str | None = None) -> dict[str, str]:
+    result = extract_text(text, RULES, published=published)
+    return {s.counterparty: s.status for s in result.statuses if s.current}
+
+
+CA = "citizens_abroad"
+FW = "foreign_workers"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Из 14 тыс. казахстанцев, работающих в Корее, 10 тыс. трудятся нелегально.",
+            {(CA, (("country", "KR"),), 14000),
+             (CA, (("country", "KR"), ("legal", "undocumented")), 10000)},
+        ),
+        (
+            "В России – 98 тыс. казахстанцев, в Корее – 14 тыс., в Германии – 3 тыс.",
+            {(CA, (("country", "RU"),), 98000), (CA, (("country", "KR"),), 14000),
+             (CA, (("country", "DE"),), 3000)},
+        ),
+        (
+            "About 3,000 Kazakh citizens work in Poland and Germany.",
+            {(CA, (("country", "DE+PL"),), 3000)},
+        ),
+        (
+            "Ресейде 90 мыңнан астам, Оңтүстік Кореяда 12 мыңға жуық қазақстандық жұмыс істейді.",
+            {(CA, (("country", "RU"),), 90000), (CA, (("country", "KR"),), 12000)},
+        ),
+    ],
+)
+def test_countries_bind_to_their_own_number(text: str, expected: set) -> None:
+    assert figures(text) == expected
+
+
+def test_subject_carries_to_the_next_sentences() -> None:
+    text = (
+        "Шетелде 120 мың қазақстандық жұмыс істейді.\n"
+        "Оның 97 мыңы Ресейде еңбек етеді.\n"
+        "13 мыңы Оңтүстік Кореяда."
+    )
+    assert figures(text) == {
+        (CA, (), 120000), (CA, (("country", "RU"),), 97000), (CA, (("country", "KR"),), 13000)
+    }
+
+
+def test_of_them_inherits_the_country_of_the_figure_before() -> None:
+    text = "В Южной Корее работают 14 тыс. казахстанцев. Из них 10 тыс. – нелегально."
+    assert figures(text) == {
+        (CA, (("country", "KR"),), 14000),
+        (CA, (("country", "KR"), ("legal", "undocumented")), 10000),
+    }
+
+
+def test_list_in_brackets_after_each_name() -> None:
+    text = (
+        "As of April 1, 2025, 13,900 foreign workers were employed in Kazakhstan. "
+        "Most came from China (4,800), followed by Uzbekistan (1,700) and Turkey (1,050)."
+    )
+    assert figures(text) == {
+        (FW, (), 13900), (FW, (("origin", "CN"),), 4800), (FW, (("origin", "UZ"),), 1700),
+        (FW, (("origin", "TR"),), 1050),
+    }
+
+
+def test_each_gives_one_figure_per_sector() -> None:
+    text = "Иностранная рабочая сила: в строительстве и сельском хозяйстве – по 2,1 тыс. человек."
+    assert figures(text) == {
+        (FW, (("sector", "agriculture"),), 2100), (FW, (("sector", "construction"),), 2100)
+    }
+
+
+def test_violations_by_region_in_kazakh() -> None:
+    text = (
+        "Көші-қон заңнамасын бұзудың 1,2 мың фактісі анықталды. Ең көп құқықбұзушылық "
+        "Алматы қаласында (310), Астанада (205) және Түркістан облысында (98) тіркелді."
+    )
+    assert figures(text) == {
+        ("migration_violations", (), 1200),
+        ("migration_violations", (("region", "almaty"),), 310),
+        ("migration_violations", (("region", "astana"),), 205),
+        ("migration_violations", (("region", "turkestan_region"),), 98),
+    }
+
+
+def test_fines_keep_one_currency_and_the_collected_stage() -> None:
+    text = (
+        "Штрафы составили 98,4 млн тенге ($190 тыс.). Из этой суммы взыскано 70 млн тенге."
+    )
+    result = extract_text(text, RULES)
+    got = {(f.metric, tuple(f.dims.items()), f.value, f.unit) for f in result.figures}
+    assert got == {
+        ("migration_fines", (), 98400000, "KZT"),
+        ("migration_fines", (("stage", "collected"),), 70000000, "KZT"),
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "В Казахстане работают 20 тыс. трудовых мигрантов из Узбекистана.",
+        "В России трудятся более 1 млн граждан Узбекистана.",
+        "Uzbekistan has 1.5 million migrants working in Russia.",
+        "Ресейде 1 миллионнан астам Өзбекстан азаматы жұмыс істейді.",
+        "Казахстанцы работают более чем в 40 странах мира.",
+        "Қазақстандықтар 15-тен астам елде жұмыс істейді.",
+        "Kazakh citizens work in more than 40 countries.",
+        "Население Казахстана превысило 20 млн человек, из них за рубежом работают многие.",
+        "Средняя зарплата казахстанцев в Корее составляет 2 тыс. долларов.",
+        "Kazakh workers in Korea earn about $2,000 a month.",
+        "Кореядағы қазақстандықтардың жалақысы айына 1,5 млн теңгеге жетеді.",
+        "In 2024, Kazakh citizens aged 18 to 35 worked abroad.",
+        "Справки для казахстанцев за рубежом: 8 800 080 7777.",
+    ],
+)
+def test_traps_give_no_figure(text: str) -> None:
+    assert figures(text) == set()
+
+
+def test_as_of_from_the_sentence_else_publication_date() -> None:
+    text = (
+        "По состоянию на 1 октября 2025 года за рубежом работают 126 тыс. казахстанцев.\n"
+        "В Корее работают 15 тыс. казахстанцев."
+    )
+    result = extract_text(text, RULES, published="2025-10-09")
+    as_of = {f.value: f.as_of for f in result.figures}
+    assert as_of == {126000: "2025-10-01", 15000: "2025-10-09"}
+
+
+def test_comparison_figure_refers_to_the_year_before() -> None:
+    text = "This year 80 investor visas were issued, compared to 95 in 2022 and 60 last year."
+    result = extract_text(text, RULES, published="2024-05-02")
+    as_of = {f.value: f.as_of for f in result.figures}
+    assert as_of == {80: "2024", 95: "2022", 60: "2023"}
+
+
+def test_bounds_reach_the_output() -> None:
+    text = "Шетелде 126 мыңнан астам отандасымыз жұмыс істейді. Около 2 тыс. казахстанцев работают в Великобритании."
+    result = extract_text(text, RULES)
+    assert {f.value: f.bound for f in result.figures} == {126000: "at_least", 2000: "approx"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Talks with South Korea were paused in 2024. Negotiations resumed this autumn.",
+         {"KR": "resumed"}),
+        ("Переговоры с Южной Кореей продолжаются. Документ направлен корейской стороне.",
+         {"KR": "draft_submitted"}),
+        ("Оңтүстік Кореямен келісімге қол қойылды. Келісім әлі ратификацияланған жоқ.",
+         {"KR": "signed"}),
+        ("The labour agreement with the UK entered into force on 1 March.", {"GB": "in_force"}),
+        ("Соглашение о трудовой миграции с Германией ратифицировано Мажилисом.",
+         {"DE": "ratified"}),
+        ("Kazakhstan and the UAE plan to sign a labour migration agreement.",
+         {"AE": "proposed"}),
+        ("The agreement with South Korea has not yet been signed.", {}),
+        ("Соглашение с Кореей может быть подписано в ближайшее время.", {}),
+        ("Кореямен келісімге жақын арада қол қойылуы мүмкін.", {}),
+        ("Кореямен келісімге қол қойылмады.", {}),
+        ("Kazakhstan and China signed an agreement on visa-free travel for tourists.", {}),
+    ],
+)
+def test_current_status(text: str, expected: dict[str, str]) -> None:
+    assert statuses(text, published="2025-11-01") == expected
+
+
+def test_a_dated_past_status_gives_way_to_the_present_one() -> None:
+    text = (
+        "В 2019 году стороны подписали меморандум о трудовой миграции с Кореей. "
+        "Сейчас переговоры по соглашению с Кореей приостановлены."
+    )
+    assert statuses(text, published="2025-11-01") == {"KR": "paused"}
+
+
+def test_exactly_one_current_status_per_counterparty() -> None:
+    text = (
+        "Переговоры с Кореей ведутся два года. Летом они были приостановлены. "
+        "Осенью переговоры возобновились, проект соглашения направлен корейской стороне."
+    )
+    result = extract_text(text, RULES, published="2025-10-09")
+    current = [s for s in result.statuses if s.current]
+    assert [(s.counterparty, s.status) for s in current] == [("KR", "draft_submitted")]
