@@ -16,6 +16,10 @@ from typing import Any
 from .patterns import LANGS, RulesError, check_keys, str_list, union
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_NEED_YEAR = frozenset({"day", "range", "quarter", "half", "month", "year"})
+
+
 @dataclass(frozen=True)
 class DateRef:
     start: int
@@ -31,6 +35,7 @@ class DateRules:
     shapes: list[tuple[str, re.Pattern[str]]]
     relative: list[tuple[int, re.Pattern[str]]]
     comparison: dict[str, re.Pattern[str] | None]
+    month_any: re.Pattern[str]
 
 
 def _alt(patterns: list[str]) -> str:
@@ -101,6 +106,7 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         ("year", rf"(?:{end}\s+|(?P<yb>{_alt(years['before'])})\s+)?{year}{yword}"),
     ]
     shapes = [(kind, re.compile(r"(?<!\w)" + src, re.I)) for kind, src in shapes_src]
+    month_any = re.compile(r"(?<!\w)" + mon, re.I)
 
     relative = []
     for key in data.get("relative", {}):
@@ -116,7 +122,7 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
                     f"comparison.{lang}")
         for lang in LANGS
     }
-    return DateRules(months, ordinals, shapes, relative, comparison)
+    return DateRules(months, ordinals, shapes, relative, comparison, month_any)
 
 
 def _month(rules: DateRules, text: str) -> int:
@@ -178,7 +184,11 @@ def find_dates(
     def free(start: int, end: int) -> bool:
         return all(end <= d.start or start >= d.end for d in found)
 
+    has_year = _YEAR.search(text) is not None
+    has_month = has_year or rules.month_any.search(text) is not None
     for kind, rx in rules.shapes:
+        if not (has_year if kind in _NEED_YEAR else has_month):
+            continue
         for m in rx.finditer(text):
             if not free(m.start(), m.end()):
                 continue

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dates import DateRef, find_dates
-from .numbers import Quantity, find_quantities
+from .numbers import Quantity, find_quantities, may_hold_quantity
 from .rules import Hit, Metric, Rules
 from .statuses import current_status, find_triggers, is_labour_text
 from .text import Sentence, detect_language, normalize, sentences
@@ -129,26 +129,26 @@ class _Reader:
         self.lang = lang
         self.published = published
         self.topic: _Topic | None = None
+        self.quiet: tuple[int, Sentence] | None = None  # the last sentence without quantities
         self.figures: dict[tuple[str, tuple[tuple[str, str], ...], float], Figure] = {}
 
     # -- one sentence --------------------------------------------------------------------
     def read(self, index: int, sent: Sentence) -> None:
         text = sent.text
-        if not any(c.isdigit() for c in text) and not self.rules.numbers.words_re:
+        if not may_hold_quantity(self.rules.numbers, text):
+            self.quiet = (index, sent)  # read only if a later sentence needs its topic
             return
         dates = find_dates(self.rules.dates, text, sent.lang, self.published)
         qs = find_quantities(
             self.rules.numbers, text, sent.lang, [(d.start, d.end) for d in dates]
         )
+        if not qs:
+            self.quiet = (index, sent)
+            return
         dates = [d for d in dates if d.value]
         cues = self.rules.cues.find(text, sent.lang)
         vocab = {dim: v.find(text) for dim, v in self.rules.vocabs.items()}
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
-        if not qs:
-            if satisfied:
-                last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
-                self.topic = _Topic(last, index, {})
-            return
         qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
         owners = {
             name: [(span, _owner(text, span[0], span[1], qs)) for span in spans]
@@ -159,6 +159,8 @@ class _Reader:
             attached = {name for name, items in owners.items() for _, o in items if o == i}
             metric = self._choose(text, q, i, satisfied, cues, attached)
             inherit: dict[str, list[str]] = {}
+            if metric is None and self.quiet:
+                self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
                 metric, inherit = self._carry(text, q, i, qs, cues, vocab, attached)
             if metric is None:
@@ -177,9 +179,24 @@ class _Reader:
         produced = [b for b in bound if b is not None]
         for b in produced:
             self._emit(b, sent)
+        self.quiet = None
         if produced:
             self.topic = _Topic(produced[0].metric, index, produced[0].dims)
         elif satisfied:
+            last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
+            self.topic = _Topic(last, index, {})
+
+    def _read_quiet(self) -> None:
+        """Take the topic of the last sentence without numbers, if it is newer than ours."""
+        assert self.quiet is not None
+        index, sent = self.quiet
+        self.quiet = None
+        if self.topic and self.topic.index > index:
+            return
+        cues = self.rules.cues.find(sent.text, sent.lang)
+        vocab = {dim: v.find(sent.text) for dim, v in self.rules.vocabs.items()}
+        satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
+        if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
             self.topic = _Topic(last, index, {})
 
@@ -187,10 +204,10 @@ class _Reader:
     def _satisfied(
         self, metric: Metric, cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]]
     ) -> bool:
-        for group in metric.require:
-            if not any(self._present(item, cues, vocab) for item in group):
-                return False
-        return True
+        return any(
+            all(any(self._present(item, cues, vocab) for item in group) for group in condition)
+            for condition in metric.require
+        )
 
     @staticmethod
     def _present(
@@ -399,11 +416,13 @@ def _statuses(
     context: tuple[int, list[str]] | None = None
     pub_year = int(published[:4]) if published else None
     for index, sent in enumerate(sents):
+        subject = srules.subject.get(sent.lang)
+        if not (subject and subject.search(sent.text)):
+            continue
         named = []
         for h in countries.find(sent.text):
             if h.value != "KZ" and h.value not in named:
                 named.append(h.value)
-        subject = srules.subject.get(sent.lang)
         triggers = find_triggers(srules, sent.text, sent.lang)
         if triggers:
             parties = named
@@ -418,7 +437,7 @@ def _statuses(
                         (t.status, index * 10000 + t.start, historical, sent,
                          str(year) if year else None)
                     )
-        if named and subject and subject.search(sent.text):
+        if named:
             context = (index, named)
     out: list[Status] = []
     for cp, items in mentions.items():

@@ -23,6 +23,7 @@ NUM_RE = re.compile(
     r"(?<![\w.,\-/])(?:(\d{1,3})(?:([ ,.])\d{3}(?!\d))(?:\2\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
 )
 _GLUED = re.compile(r"-?[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
 _AFTER_DIGITS = re.compile(r"\d[\d.,]*\s?$")
 _LINK = re.compile(r"\s*(?:,|;|или|or|немесе|және|and|/)?\s*", re.I)
 _PLAIN_NUM = re.compile(r"\d{1,3}(?:([ ,.])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
@@ -56,6 +57,7 @@ class NumberRules:
     scale_values: dict[str, Decimal]
     words: dict[str, Decimal]
     words_re: re.Pattern[str] | None
+    big_word: re.Pattern[str] | None  # a quick test: could this text hold a worded number?
     plus_half: re.Pattern[str] | None
     one_and_half: re.Pattern[str] | None
     half: re.Pattern[str] | None
@@ -177,6 +179,11 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         scale_values=values,
         words=words,
         words_re=words_re,
+        big_word=re.compile(
+            "|".join([*(re.escape(w) for w, v in words.items() if v >= 100), *half_words]), re.I
+        )
+        if words
+        else None,
         plus_half=_anchored(halves.get("plus_half", [])),
         one_and_half=_anchored(halves.get("one_and_half", [])),
         half=_anchored(halves.get("half", [])),
@@ -196,6 +203,11 @@ def _anchored(patterns: list[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     return re.compile("^(?:" + "|".join(patterns) + ")$", re.I)
+
+
+def may_hold_quantity(rules: NumberRules, text: str) -> bool:
+    """Cheap test run before the real search: a digit, or a word for hundred or more."""
+    return _DIGIT.search(text) is not None or bool(rules.big_word and rules.big_word.search(text))
 
 
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:

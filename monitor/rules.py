@@ -88,7 +88,7 @@ class Metric:
     name: str
     unit: str
     dims: dict[str, str]  # dim name -> vocabulary name
-    require: list[list[str]]
+    require: list[list[list[str]]]  # alternatives; each: every group needs one hit
     anchor: list[str]
     veto: list[str] = field(default_factory=list)
     partitive_moves: list[str] = field(default_factory=list)
@@ -173,6 +173,21 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
     return Cues(groups=groups, partitive=partitive)
 
 
+def _condition(
+    groups: Any, file: str, key: str, cue_names: set[str], vocabs: dict[str, Vocab]
+) -> list[list[str]]:
+    if not groups or not isinstance(groups, list) or not all(
+        isinstance(g, list) and g and all(isinstance(i, str) for i in g) for g in groups
+    ):
+        raise RulesError(file, key, "expected a list of non-empty lists of cue group names")
+    for i, group in enumerate(groups):
+        for item in group:
+            known = item[1:] in vocabs if item.startswith("@") else item in cue_names
+            if not known:
+                raise RulesError(file, f"{key}[{i}]", f"unknown cue group {item!r}")
+    return groups
+
+
 def compile_metrics(
     data: dict[str, Any], file: str, cue_names: set[str], vocabs: dict[str, Vocab]
 ) -> dict[str, Metric]:
@@ -182,8 +197,12 @@ def compile_metrics(
             continue
         if not isinstance(table, dict):
             raise RulesError(file, name, "expected a table")
-        check_keys(table, ["unit", "dims", "require", "anchor", "veto", "partitive_moves", "each"],
-                   file, name)
+        check_keys(
+            table,
+            ["unit", "dims", "require", "or_require", "anchor", "veto", "partitive_moves", "each"],
+            file,
+            name,
+        )
         unit = table.get("unit")
         if unit not in UNITS:
             raise RulesError(file, f"{name}.unit", f"expected one of {', '.join(UNITS)}")
@@ -191,14 +210,9 @@ def compile_metrics(
         for dim, vocab in dims.items():
             if vocab not in vocabs:
                 raise RulesError(file, f"{name}.dims.{dim}", f"no vocabulary {vocab!r} in vocab/")
-        require = table.get("require", [])
-        if not require or not all(isinstance(g, list) and g for g in require):
-            raise RulesError(file, f"{name}.require", "expected a list of non-empty lists")
-        for i, group in enumerate(require):
-            for item in group:
-                known = item[1:] in vocabs if item.startswith("@") else item in cue_names
-                if not known:
-                    raise RulesError(file, f"{name}.require[{i}]", f"unknown cue group {item!r}")
+        require = [_condition(table.get("require"), file, f"{name}.require", cue_names, vocabs)]
+        for i, alt in enumerate(table.get("or_require", [])):
+            require.append(_condition(alt, file, f"{name}.or_require[{i}]", cue_names, vocabs))
         for key in ("anchor", "veto"):
             for item in str_list(table, key, file, name):
                 if item not in cue_names:

@@ -113,34 +113,34 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_LATIN = re.compile(r"[a-zA-Z]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_KK = re.compile("[" + "".join(sorted(KK_LETTERS)) + "]")
+
+
 def detect_language(text: str) -> str:
     """'kk', 'ru' or 'en' from the letters used; Kazakh when its own letters are common."""
-    latin = cyr = kk = 0
-    for ch in text[:20000]:
-        if "a" <= ch <= "z" or "A" <= ch <= "Z":
-            latin += 1
-        elif "\u0400" <= ch <= "\u04ff":
-            cyr += 1
-            if ch in KK_LETTERS:
-                kk += 1
+    sample = text[:20000]
+    latin = len(_LATIN.findall(sample))
+    cyr = len(_CYRILLIC.findall(sample))
     if latin > cyr:
         return "en"
-    if cyr and kk / cyr > 0.015:
+    if cyr and len(_KK.findall(sample)) / cyr > 0.015:
         return "kk"
     return "ru" if cyr else "en"
 
 
 def sentence_language(text: str, doc_lang: str) -> str:
     """The language of one sentence, with the document's language as the prior."""
-    latin = sum(1 for ch in text if "a" <= ch.lower() <= "z")
-    cyr = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
+    latin = len(_LATIN.findall(text))
+    cyr = len(_CYRILLIC.findall(text))
     if latin > cyr:
         return "en"
     if not cyr:
         return doc_lang
-    kk = sum(1 for ch in text if ch in KK_LETTERS)
     if doc_lang == "kk":
         return "kk"
+    kk = len(_KK.findall(text))
     return "kk" if kk >= 2 and kk / cyr > 0.02 else "ru"
 
 
