@@ -34,15 +34,33 @@ def build_parser() -> argparse.ArgumentParser:
         "statuses from Kazakh, Russian and English news.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--config", metavar="FILE", type=Path,
-                        help="settings file (default: monitor.toml in the working directory)")
-    parser.add_argument("--db", metavar="PATH", type=Path, default=Path("state/monitor.db"),
-                        help="SQLite database (default: state/monitor.db)")
-    parser.add_argument("--sources", metavar="DIR", type=Path, default=Path("sources"),
-                        help="folder of source files (default: sources/)")
-    parser.add_argument("--rules", metavar="DIR", type=Path, default=None,
-                        help="folder of extraction rules (default: the rules shipped with the "
-                        "package)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="settings file (default: monitor.toml in the working directory)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        type=Path,
+        default=Path("state/monitor.db"),
+        help="SQLite database (default: state/monitor.db)",
+    )
+    parser.add_argument(
+        "--sources",
+        metavar="DIR",
+        type=Path,
+        default=Path("sources"),
+        help="folder of source files (default: sources/)",
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="folder of extraction rules (default: the rules shipped with the package)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ex = sub.add_parser(
@@ -53,10 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("article", metavar="PATH|URL|-")
     ex.add_argument("--json", action="store_true", help="print JSON Lines (one object a line)")
-    ex.add_argument("--published", metavar="DATE", type=_iso_date,
-                    help="publication date (YYYY-MM-DD), the default reference date of figures")
-    ex.add_argument("--lang", choices=["kk", "ru", "en"],
-                    help="language of the article (default: detected)")
+    ex.add_argument(
+        "--published",
+        metavar="DATE",
+        type=_iso_date,
+        help="publication date (YYYY-MM-DD), the default reference date of figures",
+    )
+    ex.add_argument(
+        "--lang", choices=["kk", "ru", "en"], help="language of the article (default: detected)"
+    )
     ex.add_argument("--body", metavar="SELECTOR", help="CSS selector of the article text (HTML)")
 
     rules = sub.add_parser("rules", help="work with the extraction rules")

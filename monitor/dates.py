@@ -15,7 +15,6 @@ from typing import Any
 
 from .patterns import LANGS, RulesError, check_keys, str_list, union
 
-
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _NEED_YEAR = frozenset({"day", "range", "quarter", "half", "month", "year"})
 
@@ -45,8 +44,16 @@ def _alt(patterns: list[str]) -> str:
 def compile_dates(data: dict[str, Any], file: str) -> DateRules:
     check_keys(
         data,
-        ["description", "months", "ordinals", "periods", "years", "relative", "comparison",
-         "example"],
+        [
+            "description",
+            "months",
+            "ordinals",
+            "periods",
+            "years",
+            "relative",
+            "comparison",
+            "example",
+        ],
         file,
         "",
     )
@@ -118,8 +125,11 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         if rx:
             relative.append((offset, rx))
     comparison = {
-        lang: union(str_list(data.get("comparison", {}), lang, file, "comparison"), file,
-                    f"comparison.{lang}")
+        lang: union(
+            str_list(data.get("comparison", {}), lang, file, "comparison"),
+            file,
+            f"comparison.{lang}",
+        )
         for lang in LANGS
     }
     return DateRules(months, ordinals, shapes, relative, comparison, month_any)

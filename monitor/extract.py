@@ -109,9 +109,8 @@ def _owner(text: str, start: int, end: int, qs: list[Quantity]) -> int | None:
     """Index of the quantity a word at [start, end) belongs to (see module docstring)."""
     if not qs:
         return None
-    for i, q in enumerate(qs):
-        if start < q.end and q.start < end:
-            return None  # inside a quantity
+    if any(start < q.end and q.start < end for q in qs):
+        return None  # inside a quantity
     if end <= qs[0].start:
         return 0
     for i in range(len(qs) - 1):
@@ -139,9 +138,7 @@ class _Reader:
             self.quiet = (index, sent)  # read only if a later sentence needs its topic
             return
         dates = find_dates(self.rules.dates, text, sent.lang, self.published)
-        qs = find_quantities(
-            self.rules.numbers, text, sent.lang, [(d.start, d.end) for d in dates]
-        )
+        qs = find_quantities(self.rules.numbers, text, sent.lang, [(d.start, d.end) for d in dates])
         if not qs:
             self.quiet = (index, sent)
             return
@@ -221,8 +218,14 @@ class _Reader:
     def _last_anchor(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> int:
         return max((s for g in metric.anchor for s, _ in cues.get(g, [])), default=-1)
 
-    def _fits(self, text: str, q: Quantity, metric: Metric, attached: set[str],
-              cues: dict[str, list[tuple[int, int]]]) -> bool:
+    def _fits(
+        self,
+        text: str,
+        q: Quantity,
+        metric: Metric,
+        attached: set[str],
+        cues: dict[str, list[tuple[int, int]]],
+    ) -> bool:
         if (metric.unit == "money") != q.is_money:
             return False
         if any(v in attached for v in metric.veto):
@@ -245,24 +248,33 @@ class _Reader:
         return True
 
     def _choose(
-        self, text: str, q: Quantity, i: int, satisfied: list[Metric],
-        cues: dict[str, list[tuple[int, int]]], attached: set[str],
+        self,
+        text: str,
+        q: Quantity,
+        i: int,
+        satisfied: list[Metric],
+        cues: dict[str, list[tuple[int, int]]],
+        attached: set[str],
     ) -> Metric | None:
         best: tuple[int, int, Metric] | None = None
         for order, metric in enumerate(satisfied):
             if not self._fits(text, q, metric, attached, cues):
                 continue
             spans = [span for g in metric.anchor for span in cues.get(g, [])]
-            distance = min(
-                (max(s - q.end, q.start - e, 0) for s, e in spans), default=len(text)
-            )
+            distance = min((max(s - q.end, q.start - e, 0) for s, e in spans), default=len(text))
             if best is None or (distance, order) < best[:2]:
                 best = (distance, order, metric)
         return best[2] if best else None
 
     def _carry(
-        self, text: str, q: Quantity, i: int, qs: list[Quantity],
-        cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]], attached: set[str],
+        self,
+        text: str,
+        q: Quantity,
+        i: int,
+        qs: list[Quantity],
+        cues: dict[str, list[tuple[int, int]]],
+        vocab: dict[str, list[Hit]],
+        attached: set[str],
     ) -> tuple[Metric | None, dict[str, list[str]]]:
         assert self.topic is not None
         metric = self.topic.metric
@@ -280,7 +292,12 @@ class _Reader:
 
     # -- dims ----------------------------------------------------------------------------
     def _dim_values(
-        self, text: str, qs: list[Quantity], i: int, hits: list[Hit], vocab_name: str,
+        self,
+        text: str,
+        qs: list[Quantity],
+        i: int,
+        hits: list[Hit],
+        vocab_name: str,
         cues: dict[str, list[tuple[int, int]]],
     ) -> list[str]:
         values: list[str] = []
@@ -294,7 +311,7 @@ class _Reader:
     # -- structure inside a sentence -----------------------------------------------------
     @staticmethod
     def _is_conversion(text: str, qs: list[Quantity], i: int) -> bool:
-        """"KZT 157.1 million ($303,000)": the amount in brackets is the same money."""
+        """ "KZT 157.1 million ($303,000)": the amount in brackets is the same money."""
         if i == 0 or not qs[i].is_money or not qs[i - 1].is_money:
             return False
         return bool(_CONVERSION.match(text[qs[i - 1].end : qs[i].start]))
@@ -314,7 +331,8 @@ class _Reader:
                     pair = (a, b)
                     break
                 if (
-                    super_first and super_first.search(between)
+                    super_first
+                    and super_first.search(between)
                     and (before_super is None or before_super.search(before))
                 ):
                     pair = (b, a)
@@ -401,8 +419,9 @@ def extract_text(
     reader = _Reader(rules, lang, published)
     for index, sent in enumerate(sents):
         reader.read(index, sent)
-    return Extraction(lang, published, list(reader.figures.values()),
-                      _statuses(rules, sents, lang, published))
+    return Extraction(
+        lang, published, list(reader.figures.values()), _statuses(rules, sents, lang, published)
+    )
 
 
 def _statuses(
@@ -434,8 +453,13 @@ def _statuses(
                 historical = year is not None and (pub_year is None or year < pub_year)
                 for cp in parties:
                     mentions.setdefault(cp, []).append(
-                        (t.status, index * 10000 + t.start, historical, sent,
-                         str(year) if year else None)
+                        (
+                            t.status,
+                            index * 10000 + t.start,
+                            historical,
+                            sent,
+                            str(year) if year else None,
+                        )
                     )
         if named:
             context = (index, named)
@@ -447,8 +471,7 @@ def _statuses(
             seen[status] = (sent, year)
         for status, (sent, year) in seen.items():
             evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
-            out.append(Status(cp, status, status == current, lang, evidence,
-                              year or published))
+            out.append(Status(cp, status, status == current, lang, evidence, year or published))
     return out
 
 

@@ -22,7 +22,9 @@ def fetch_url(url: str, *, client: httpx.Client | None = None) -> tuple[bytes, s
         raise FetchError(f"{url}: only http and https URLs are fetched")
     own = client is None
     client = client or httpx.Client(
-        timeout=TIMEOUT, follow_redirects=True, max_redirects=5,
+        timeout=TIMEOUT,
+        follow_redirects=True,
+        max_redirects=5,
         headers={"User-Agent": USER_AGENT},
     )
     try:

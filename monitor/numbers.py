@@ -20,13 +20,16 @@ BOUNDS = ("approx", "at_least", "at_most")
 # Digits: grouped thousands (comma, dot or space, used consistently) or a plain run, with an
 # optional decimal part. Not glued to a word, a decimal mark or a hyphen on the left.
 NUM_RE = re.compile(
-    r"(?<![\w.,\-/])(?:(\d{1,3})(?:([ ,.])\d{3}(?!\d))(?:\2\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?<![\w.,\-/])"
+    r"(?:(\d{1,3})(?:([ ,.])\d{3}(?!\d))(?:\2\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
 )
 _GLUED = re.compile(r"-?[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
 _AFTER_DIGITS = re.compile(r"\d[\d.,]*\s?$")
 _LINK = re.compile(r"\s*(?:,|;|или|or|немесе|және|and|/)?\s*", re.I)
-_PLAIN_NUM = re.compile(r"\d{1,3}(?:([ ,.])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
+_PLAIN_NUM = re.compile(
+    r"\d{1,3}(?:([ ,.])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+)
 _RANGE_DASH = re.compile(r"\s?-\s?(?=\d)")
 # Kazakh case, possessive and derivational suffixes written after digits ("15-тен", "102-сі").
 _KK_SUFFIX = re.compile(
@@ -76,15 +79,24 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     check_keys(
         data,
         [
-            "description", "scales", "words", "halves", "bounds", "currencies", "units",
-            "context", "masks", "years", "example",
+            "description",
+            "scales",
+            "words",
+            "halves",
+            "bounds",
+            "currencies",
+            "units",
+            "context",
+            "masks",
+            "years",
+            "example",
         ],
         file,
         "",
     )
     scales = data.get("scales", {})
     groups, values = [], {}
-    for i, (value, pats) in enumerate(scales.items()):
+    for i, value in enumerate(scales):
         try:
             values[f"s{i}"] = Decimal(value)
         except InvalidOperation:
@@ -110,24 +122,36 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     words_re = None
     if alternatives:
         one = "(?:" + "|".join(alternatives) + ")"
-        words_re = re.compile(
-            rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|и|және)\s+)?{one})*(?!\w)", re.I
-        )
+        words_re = re.compile(rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|и|және)\s+)?{one})*(?!\w)", re.I)
 
     bounds = data.get("bounds", {})
     bound_before: dict[str, dict[str, re.Pattern[str] | None]] = {}
     bound_after: dict[str, dict[str, re.Pattern[str] | None]] = {}
     for kind, table in bounds.items():
         if kind not in BOUNDS:
-            raise RulesError(file, f"bounds.{kind}", f"unknown bound (expected {', '.join(BOUNDS)})")
-        check_keys(table, [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
-                   file, f"bounds.{kind}")
+            raise RulesError(
+                file, f"bounds.{kind}", f"unknown bound (expected {', '.join(BOUNDS)})"
+            )
+        check_keys(
+            table,
+            [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
+            file,
+            f"bounds.{kind}",
+        )
         for lang in LANGS:
             where = f"bounds.{kind}"
-            before = union(str_list(table, f"{lang}_before", file, where), file,
-                           f"{where}.{lang}_before", suffix=r"\s*$")
-            after = union(str_list(table, f"{lang}_after", file, where), file,
-                          f"{where}.{lang}_after", anchor=False)
+            before = union(
+                str_list(table, f"{lang}_before", file, where),
+                file,
+                f"{where}.{lang}_before",
+                suffix=r"\s*$",
+            )
+            after = union(
+                str_list(table, f"{lang}_after", file, where),
+                file,
+                f"{where}.{lang}_after",
+                anchor=False,
+            )
             bound_before.setdefault(lang, {})[kind] = before
             bound_after.setdefault(lang, {})[kind] = (
                 re.compile(r"^\s*" + after.pattern + r"(?!\w)", re.I) if after else None
@@ -136,10 +160,19 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     currency_before, currency_after = [], []
     for code, table in data.get("currencies", {}).items():
         check_keys(table, ["before", "after"], file, f"currencies.{code}")
-        before = union(str_list(table, "before", file, f"currencies.{code}"), file,
-                       f"currencies.{code}.before", anchor=False, suffix=r"\s?$")
-        after = union(str_list(table, "after", file, f"currencies.{code}"), file,
-                      f"currencies.{code}.after", anchor=False)
+        before = union(
+            str_list(table, "before", file, f"currencies.{code}"),
+            file,
+            f"currencies.{code}.before",
+            anchor=False,
+            suffix=r"\s?$",
+        )
+        after = union(
+            str_list(table, "after", file, f"currencies.{code}"),
+            file,
+            f"currencies.{code}.after",
+            anchor=False,
+        )
         if before:
             currency_before.append((code, before))
         if after:
@@ -153,14 +186,26 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     unit_after = re.compile(r"\s?(?:" + unit_rx.pattern + ")", re.I) if unit_rx else None
 
     context = data.get("context", {})
-    check_keys(context, [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
-               file, "context")
+    check_keys(
+        context,
+        [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
+        file,
+        "context",
+    )
     context_before, context_after = {}, {}
     for lang in LANGS:
-        context_before[lang] = union(str_list(context, f"{lang}_before", file, "context"), file,
-                                     f"context.{lang}_before", suffix=r"\s*:?\s*$")
-        after = union(str_list(context, f"{lang}_after", file, "context"), file,
-                      f"context.{lang}_after", anchor=False)
+        context_before[lang] = union(
+            str_list(context, f"{lang}_before", file, "context"),
+            file,
+            f"context.{lang}_before",
+            suffix=r"\s*:?\s*$",
+        )
+        after = union(
+            str_list(context, f"{lang}_after", file, "context"),
+            file,
+            f"context.{lang}_after",
+            anchor=False,
+        )
         context_after[lang] = re.compile(r"^\s*(?:" + after.pattern + ")", re.I) if after else None
 
     masks_table = data.get("masks", {})
@@ -172,8 +217,9 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
             masks.append(rx)
     years = data.get("years", {})
     check_keys(years, ["count_after"], file, "years")
-    count_after = union(str_list(years, "count_after", file, "years"), file, "years.count_after",
-                        anchor=False)
+    count_after = union(
+        str_list(years, "count_after", file, "years"), file, "years.count_after", anchor=False
+    )
     return NumberRules(
         scale=scale,
         scale_values=values,
@@ -195,7 +241,9 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         context_before=context_before,
         context_after=context_after,
         masks=masks,
-        count_after=re.compile(r"\s?(?:" + count_after.pattern + ")", re.I) if count_after else None,
+        count_after=re.compile(r"\s?(?:" + count_after.pattern + ")", re.I)
+        if count_after
+        else None,
     )
 
 
@@ -311,7 +359,12 @@ def find_quantities(
 
 
 def _read(
-    rules: NumberRules, text: str, lang: str, start: int, end: int, word_value: Decimal,
+    rules: NumberRules,
+    text: str,
+    lang: str,
+    start: int,
+    end: int,
+    word_value: Decimal,
     is_words: bool,
 ) -> Quantity | None:
     raw = text[start:end]
@@ -323,7 +376,9 @@ def _read(
         glued = _GLUED.match(text, pos)
         if glued and not rules.scale.match(text, pos):
             if lang != "kk" or not _KK_SUFFIX.fullmatch(glued.group(0)):
-                return None  # an ordinal, a code or a unit glued to the number: "1st", "5G", "10-year"
+                return (
+                    None  # an ordinal, a code or a unit glued to the number: "1st", "5G", "10-year"
+                )
             pos = glued.end()
         range_scale = Decimal(1)
         dash = _RANGE_DASH.match(text, pos)
@@ -342,7 +397,10 @@ def _read(
         scale = _scale_value(rules, scale_m) * range_scale
         value = _digits_value(raw, sep, scale != 1, lang) * scale
         if (
-            scale == 1 and sep is None and raw.isdigit() and len(raw) == 4
+            scale == 1
+            and sep is None
+            and raw.isdigit()
+            and len(raw) == 4
             and 1900 <= int(raw) <= 2100
             and not (value_max is None and rules.count_after and rules.count_after.match(text, pos))
         ):
@@ -421,15 +479,25 @@ def _merge_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
             nxt = quantities[i + 1]
             for lead, link in _RANGE_WORDS.values():
                 if (
-                    lead and link and lead.search(text[max(0, q.start - 12) : q.start])
-                    and link.match(text[q.end : nxt.start]) and q.unit == nxt.unit
+                    lead
+                    and link
+                    and lead.search(text[max(0, q.start - 12) : q.start])
+                    and link.match(text[q.end : nxt.start])
+                    and q.unit == nxt.unit
                 ):
                     low = q.value
                     if low < nxt.value / 100 and nxt.value >= 1000:
                         low = low * _scale_of(nxt.value, low)
-                    out.append(Quantity(q.start, nxt.end, low,
-                                        q.bound if q.bound != "exact" else "at_least",
-                                        q.unit, nxt.value))
+                    out.append(
+                        Quantity(
+                            q.start,
+                            nxt.end,
+                            low,
+                            q.bound if q.bound != "exact" else "at_least",
+                            q.unit,
+                            nxt.value,
+                        )
+                    )
                     i += 2
                     break
             else:

@@ -65,7 +65,9 @@ def check_keys(data: Mapping[str, Any], allowed: Iterable[str], file: str, where
     for key in data:
         if key not in allowed:
             path = f"{where}.{key}" if where else key
-            raise RulesError(file, path, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+            raise RulesError(
+                file, path, f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+            )
 
 
 def per_lang(

@@ -16,7 +16,16 @@ from .dates import DateRules, compile_dates
 from .numbers import NumberRules, compile_numbers
 from .patterns import LANGS, RulesError, check_keys, per_lang, str_list, union
 
-__all__ = ["Cues", "Hit", "Metric", "Rules", "RulesError", "Vocab", "default_rules_dir", "load_rules"]
+__all__ = [
+    "Cues",
+    "Hit",
+    "Metric",
+    "Rules",
+    "RulesError",
+    "Vocab",
+    "default_rules_dir",
+    "load_rules",
+]
 
 UNITS = ("persons", "cases", "visas", "money")
 _ANCHOR = "(?<!\\w)"
@@ -176,8 +185,10 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
 def _condition(
     groups: Any, file: str, key: str, cue_names: set[str], vocabs: dict[str, Vocab]
 ) -> list[list[str]]:
-    if not groups or not isinstance(groups, list) or not all(
-        isinstance(g, list) and g and all(isinstance(i, str) for i in g) for g in groups
+    if (
+        not groups
+        or not isinstance(groups, list)
+        or not all(isinstance(g, list) and g and all(isinstance(i, str) for i in g) for g in groups)
     ):
         raise RulesError(file, key, "expected a list of non-empty lists of cue group names")
     for i, group in enumerate(groups):
@@ -272,4 +283,3 @@ def load_rules(path: Path | str | None = None) -> Rules:
                 raise RulesError(name, f"example[{i}]", "an example needs a text")
         examples[name] = ex
     return Rules(root, numbers, dates, cues, vocabs, metrics, statuses, examples)
-

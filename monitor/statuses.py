@@ -10,8 +10,9 @@ from typing import Any
 from .patterns import LANGS, RulesError, check_keys, per_lang, str_list
 
 # Clause boundaries for guards: punctuation, and conjunctions that start a new clause.
-_CLAUSE = re.compile(r"[,;:()\"]|\s-\s|\b(?:but|however|while|whereas|но|однако|а|бірақ|алайда)\b",
-                     re.I)
+_CLAUSE = re.compile(
+    r"[,;:()\"]|\s-\s|\b(?:but|however|while|whereas|но|однако|а|бірақ|алайда)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,18 @@ class StatusRules:
 def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
     check_keys(
         data,
-        ["description", "context_sentences", "window", "talk_phase", "subject", "labour",
-         "topic_veto", "status", "guards", "example"],
+        [
+            "description",
+            "context_sentences",
+            "window",
+            "talk_phase",
+            "subject",
+            "labour",
+            "topic_veto",
+            "status",
+            "guards",
+            "example",
+        ],
         file,
         "",
     )
@@ -155,5 +166,11 @@ def current_status(rules: StatusRules, mentions: list[tuple[str, int, bool]]) ->
     return max(live, key=rank)[0]
 
 
-__all__ = ["StatusRules", "Trigger", "compile_statuses", "current_status", "find_triggers",
-           "is_labour_text"]
+__all__ = [
+    "StatusRules",
+    "Trigger",
+    "compile_statuses",
+    "current_status",
+    "find_triggers",
+    "is_labour_text",
+]

@@ -152,6 +152,8 @@ def sentences(text: str, lang: str) -> list[Sentence]:
         for start, end in split_sentences(line):
             chunk = line[start:end].strip()
             lead = len(line[start:end]) - len(line[start:end].lstrip())
-            out.append(Sentence(chunk, offset + start + lead, number, sentence_language(chunk, lang)))
+            out.append(
+                Sentence(chunk, offset + start + lead, number, sentence_language(chunk, lang))
+            )
         offset += len(line) + 1
     return out

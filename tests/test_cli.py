@@ -44,8 +44,9 @@ def test_extract_json_lines_follow_the_spec() -> None:
     assert [(s["counterparty"], s["status"]) for s in current] == [("KR", "draft_submitted")]
 
 
-def test_extract_reads_standard_input_and_prints_a_table(capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extract_reads_standard_input_and_prints_a_table(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     proc = run("extract", "-", stdin="Шетелде 126 мың қазақстандық жұмыс істейді.".encode())
     assert proc.returncode == 0, proc.stderr
     assert "citizens_abroad" in proc.stdout and "126 000" in proc.stdout
@@ -141,8 +142,9 @@ def rules_copy(tmp_path: Path) -> Path:
 def test_rules_check_names_the_file_and_key_of_a_broken_pattern(rules_copy: Path) -> None:
     cues = rules_copy / "cues.toml"
     text = cues.read_text(encoding="utf-8")
-    cues.write_text(text.replace("'abroad', 'overseas'", "'abroad(', 'overseas'", 1),
-                    encoding="utf-8")
+    cues.write_text(
+        text.replace("'abroad', 'overseas'", "'abroad(', 'overseas'", 1), encoding="utf-8"
+    )
     proc = run("--rules", str(rules_copy), "rules", "check")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
@@ -167,7 +169,10 @@ def test_rules_check_reports_unknown_keys_and_bad_toml(rules_copy: Path) -> None
 
 def test_rules_work_after_install_from_any_directory(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "monitor", "rules", "check"], cwd=tmp_path,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "monitor", "rules", "check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

@@ -28,13 +28,18 @@ FW = "foreign_workers"
     [
         (
             "Из 14 тыс. казахстанцев, работающих в Корее, 10 тыс. трудятся нелегально.",
-            {(CA, (("country", "KR"),), 14000),
-             (CA, (("country", "KR"), ("legal", "undocumented")), 10000)},
+            {
+                (CA, (("country", "KR"),), 14000),
+                (CA, (("country", "KR"), ("legal", "undocumented")), 10000),
+            },
         ),
         (
             "В России – 98 тыс. казахстанцев, в Корее – 14 тыс., в Германии – 3 тыс.",
-            {(CA, (("country", "RU"),), 98000), (CA, (("country", "KR"),), 14000),
-             (CA, (("country", "DE"),), 3000)},
+            {
+                (CA, (("country", "RU"),), 98000),
+                (CA, (("country", "KR"),), 14000),
+                (CA, (("country", "DE"),), 3000),
+            },
         ),
         (
             "About 3,000 Kazakh citizens work in Poland and Germany.",
@@ -57,7 +62,9 @@ def test_subject_carries_to_the_next_sentences() -> None:
         "13 мыңы Оңтүстік Кореяда."
     )
     assert figures(text) == {
-        (CA, (), 120000), (CA, (("country", "RU"),), 97000), (CA, (("country", "KR"),), 13000)
+        (CA, (), 120000),
+        (CA, (("country", "RU"),), 97000),
+        (CA, (("country", "KR"),), 13000),
     }
 
 
@@ -75,7 +82,9 @@ def test_list_in_brackets_after_each_name() -> None:
         "Most came from China (4,800), followed by Uzbekistan (1,700) and Turkey (1,050)."
     )
     assert figures(text) == {
-        (FW, (), 13900), (FW, (("origin", "CN"),), 4800), (FW, (("origin", "UZ"),), 1700),
+        (FW, (), 13900),
+        (FW, (("origin", "CN"),), 4800),
+        (FW, (("origin", "UZ"),), 1700),
         (FW, (("origin", "TR"),), 1050),
     }
 
@@ -83,7 +92,8 @@ def test_list_in_brackets_after_each_name() -> None:
 def test_each_gives_one_figure_per_sector() -> None:
     text = "Иностранная рабочая сила: в строительстве и сельском хозяйстве – по 2,1 тыс. человек."
     assert figures(text) == {
-        (FW, (("sector", "agriculture"),), 2100), (FW, (("sector", "construction"),), 2100)
+        (FW, (("sector", "agriculture"),), 2100),
+        (FW, (("sector", "construction"),), 2100),
     }
 
 
@@ -101,9 +111,7 @@ def test_violations_by_region_in_kazakh() -> None:
 
 
 def test_fines_keep_one_currency_and_the_collected_stage() -> None:
-    text = (
-        "Штрафы составили 98,4 млн тенге ($190 тыс.). Из этой суммы взыскано 70 млн тенге."
-    )
+    text = "Штрафы составили 98,4 млн тенге ($190 тыс.). Из этой суммы взыскано 70 млн тенге."
     result = extract_text(text, RULES)
     got = {(f.metric, tuple(f.dims.items()), f.value, f.unit) for f in result.figures}
     assert got == {
@@ -152,7 +160,10 @@ def test_comparison_figure_refers_to_the_year_before() -> None:
 
 
 def test_bounds_reach_the_output() -> None:
-    text = "Шетелде 126 мыңнан астам отандасымыз жұмыс істейді. Около 2 тыс. казахстанцев работают в Великобритании."
+    text = (
+        "Шетелде 126 мыңнан астам отандасымыз жұмыс істейді. "
+        "Около 2 тыс. казахстанцев работают в Великобритании."
+    )
     result = extract_text(text, RULES)
     assert {f.value: f.bound for f in result.figures} == {126000: "at_least", 2000: "approx"}
 
@@ -160,17 +171,24 @@ def test_bounds_reach_the_output() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Talks with South Korea were paused in 2024. Negotiations resumed this autumn.",
-         {"KR": "resumed"}),
-        ("Переговоры с Южной Кореей продолжаются. Документ направлен корейской стороне.",
-         {"KR": "draft_submitted"}),
-        ("Оңтүстік Кореямен келісімге қол қойылды. Келісім әлі ратификацияланған жоқ.",
-         {"KR": "signed"}),
+        (
+            "Talks with South Korea were paused in 2024. Negotiations resumed this autumn.",
+            {"KR": "resumed"},
+        ),
+        (
+            "Переговоры с Южной Кореей продолжаются. Документ направлен корейской стороне.",
+            {"KR": "draft_submitted"},
+        ),
+        (
+            "Оңтүстік Кореямен келісімге қол қойылды. Келісім әлі ратификацияланған жоқ.",
+            {"KR": "signed"},
+        ),
         ("The labour agreement with the UK entered into force on 1 March.", {"GB": "in_force"}),
-        ("Соглашение о трудовой миграции с Германией ратифицировано Мажилисом.",
-         {"DE": "ratified"}),
-        ("Kazakhstan and the UAE plan to sign a labour migration agreement.",
-         {"AE": "proposed"}),
+        (
+            "Соглашение о трудовой миграции с Германией ратифицировано Мажилисом.",
+            {"DE": "ratified"},
+        ),
+        ("Kazakhstan and the UAE plan to sign a labour migration agreement.", {"AE": "proposed"}),
         ("The agreement with South Korea has not yet been signed.", {}),
         ("Соглашение с Кореей может быть подписано в ближайшее время.", {}),
         ("Кореямен келісімге жақын арада қол қойылуы мүмкін.", {}),

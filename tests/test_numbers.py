@@ -12,8 +12,7 @@ from monitor import load_rules
 from monitor.numbers import find_quantities
 from monitor.text import normalize
 
-import os
-RULES = load_rules(os.environ.get("T_RULES"))
+RULES = load_rules()
 SPACES = [" ", "\u00a0", "\u202f", "\u2009"]
 
 
