@@ -96,6 +96,7 @@ class _Bound:
     metric: Metric
     dims: dict[str, list[str]] = field(default_factory=dict)
     as_of: str | None = None
+    parent_as_of: str | None = None  # "of them": the date of the figure they are part of
 
 
 @dataclass
@@ -103,6 +104,7 @@ class _Topic:
     metric: Metric
     index: int
     dims: dict[str, list[str]]
+    as_of: str | None = None
 
 
 def _owner(text: str, start: int, end: int, qs: list[Quantity]) -> int | None:
@@ -155,7 +157,7 @@ class _Reader:
         for i, q in enumerate(qs):
             attached = {name for name, items in owners.items() for _, o in items if o == i}
             metric = self._choose(text, q, i, satisfied, cues, attached)
-            inherit: dict[str, list[str]] = {}
+            inherit: dict[str, list[str]] | None = None
             if metric is None and self.quiet:
                 self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
@@ -164,11 +166,13 @@ class _Reader:
                 bound.append(None)
                 continue
             b = _Bound(q, metric)
+            if inherit is not None and self.topic:
+                b.parent_as_of = self.topic.as_of
             for dim, vocab_name in metric.dims.items():
                 values = self._dim_values(text, qs, i, vocab[vocab_name], vocab_name, cues)
                 if values:
                     b.dims[dim] = values
-            for dim, values in inherit.items():
+            for dim, values in (inherit or {}).items():
                 b.dims.setdefault(dim, values)
             bound.append(b)
         self._partitives(text, qs, bound)
@@ -178,7 +182,8 @@ class _Reader:
             self._emit(b, sent)
         self.quiet = None
         if produced:
-            self.topic = _Topic(produced[0].metric, index, produced[0].dims)
+            first = produced[0]
+            self.topic = _Topic(first.metric, index, first.dims, first.as_of)
         elif satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
             self.topic = _Topic(last, index, {})
@@ -275,11 +280,12 @@ class _Reader:
         cues: dict[str, list[tuple[int, int]]],
         vocab: dict[str, list[Hit]],
         attached: set[str],
-    ) -> tuple[Metric | None, dict[str, list[str]]]:
+    ) -> tuple[Metric | None, dict[str, list[str]] | None]:
+        """The metric of the sentence before, and with "of them" the dims it passes on."""
         assert self.topic is not None
         metric = self.topic.metric
         if not self._fits(text, q, metric, attached, cues):
-            return None, {}
+            return None, None
         anaphora = any(s < q.start for s, _ in cues.get("anaphora", [])) or "anaphora" in attached
         has_dim = any(
             self._dim_values(text, qs, i, vocab[v], v, cues) for v in metric.dims.values()
@@ -287,8 +293,8 @@ class _Reader:
         if anaphora:
             return metric, dict(self.topic.dims)
         if has_dim:
-            return metric, {}
-        return None, {}
+            return metric, None
+        return None, None
 
     # -- dims ----------------------------------------------------------------------------
     def _dim_values(
@@ -373,7 +379,7 @@ class _Reader:
             elif lead:
                 b.as_of = lead[-1].value
             else:
-                b.as_of = self.published
+                b.as_of = b.parent_as_of or self.published
 
     # -- output --------------------------------------------------------------------------
     def _emit(self, b: _Bound, sent: Sentence) -> None:
