@@ -12,8 +12,9 @@ sentence just before when it says "of them" or names a value of that metric's di
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .dates import DateRef, find_dates
 from .numbers import Quantity, find_quantities, may_hold_quantity
@@ -27,6 +28,7 @@ _SEPARATOR = re.compile(r"[,;:)]")
 _CONVERSION = re.compile(
     r"^\s*\(\s*(?:or\s+|≈\s*|about\s+|около\s+|шамамен\s+)?(?:[$€₸₽]|US\$|USD|KZT|EUR)?\s*$", re.I
 )
+_DETACHED = 10_000  # penalty for an anchor that belongs to another number of the sentence
 _UNIT_NOUNS = {"persons": "noun_persons", "cases": "noun_cases", "visas": "noun_visas"}
 
 
@@ -107,8 +109,13 @@ class _Topic:
     as_of: str | None = None
 
 
-def _owner(text: str, start: int, end: int, qs: list[Quantity]) -> int | None:
-    """Index of the quantity a word at [start, end) belongs to (see module docstring)."""
+class _Span(Protocol):
+    start: int
+    end: int
+
+
+def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
+    """Index of the quantity (or trigger) a word at [start, end) belongs to (module docstring)."""
     if not qs:
         return None
     if any(start < q.end and q.start < end for q in qs):
@@ -156,7 +163,7 @@ class _Reader:
         bound: list[_Bound | None] = []
         for i, q in enumerate(qs):
             attached = {name for name, items in owners.items() for _, o in items if o == i}
-            metric = self._choose(text, q, i, satisfied, cues, attached)
+            metric = self._choose(text, q, i, satisfied, cues, attached, owners)
             inherit: dict[str, list[str]] | None = None
             if metric is None and self.quiet:
                 self._read_quiet()
@@ -175,6 +182,7 @@ class _Reader:
             for dim, values in (inherit or {}).items():
                 b.dims.setdefault(dim, values)
             bound.append(b)
+        self._comparisons(text, qs, bound, sent.lang)
         self._partitives(text, qs, bound)
         self._dates(text, qs, bound, dates)
         produced = [b for b in bound if b is not None]
@@ -260,13 +268,21 @@ class _Reader:
         satisfied: list[Metric],
         cues: dict[str, list[tuple[int, int]]],
         attached: set[str],
+        owners: dict[str, list[tuple[tuple[int, int], int | None]]],
     ) -> Metric | None:
         best: tuple[int, int, Metric] | None = None
         for order, metric in enumerate(satisfied):
             if not self._fits(text, q, metric, attached, cues):
                 continue
-            spans = [span for g in metric.anchor for span in cues.get(g, [])]
-            distance = min((max(s - q.end, q.start - e, 0) for s, e in spans), default=len(text))
+            # an anchor word attached to this number beats a nearer one attached to another
+            distance = min(
+                (
+                    max(s - q.end, q.start - e, 0) + (0 if owner == i else _DETACHED)
+                    for g in metric.anchor
+                    for (s, e), owner in owners.get(g, [])
+                ),
+                default=len(text) + 2 * _DETACHED,
+            )
             if best is None or (distance, order) < best[:2]:
                 best = (distance, order, metric)
         return best[2] if best else None
@@ -292,7 +308,7 @@ class _Reader:
         )
         if anaphora:
             return metric, dict(self.topic.dims)
-        if has_dim:
+        if has_dim or "coreference" in attached or "coreference" in cues:
             return metric, None
         return None, None
 
@@ -321,6 +337,22 @@ class _Reader:
         if i == 0 or not qs[i].is_money or not qs[i - 1].is_money:
             return False
         return bool(_CONVERSION.match(text[qs[i - 1].end : qs[i].start]))
+
+    def _comparisons(
+        self, text: str, qs: list[Quantity], bound: list[_Bound | None], lang: str
+    ) -> None:
+        """ "567, compared to 564 last year": the baseline is the same series."""
+        cue = self.rules.dates.comparison.get(lang)
+        for i in range(1, len(qs)):
+            prev = bound[i - 1]
+            if (
+                bound[i] is None
+                and prev is not None
+                and cue
+                and cue.search(text, qs[i - 1].end, qs[i].start)
+            ):
+                if (prev.metric.unit == "money") == qs[i].is_money:
+                    bound[i] = _Bound(qs[i], prev.metric, dict(prev.dims))
 
     def _partitives(self, text: str, qs: list[Quantity], bound: list[_Bound | None]) -> None:
         part = self.rules.cues.partitive
@@ -454,10 +486,18 @@ def _statuses(
             if not parties and context and index - context[0] <= srules.context_sentences:
                 parties = context[1]
             dates = find_dates(rules.dates, sent.text, sent.lang, published)
-            for t in triggers:
+            hits = [h for h in countries.find(sent.text) if h.value != "KZ"]
+            for n, t in enumerate(triggers):
                 year = _event_year(sent.text, t.start, t.end, dates)
                 historical = year is not None and (pub_year is None or year < pub_year)
-                for cp in parties:
+                # a country goes to the trigger it is not cut off from by punctuation
+                own = [
+                    h.value
+                    for h in hits
+                    if (t.start <= h.start and h.end <= t.end)
+                    or _owner(sent.text, h.start, h.end, triggers) == n
+                ]
+                for cp in dict.fromkeys(own) or parties:
                     mentions.setdefault(cp, []).append(
                         (
                             t.status,

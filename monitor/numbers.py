@@ -15,7 +15,7 @@ from typing import Any
 
 from .patterns import LANGS, RulesError, check_keys, str_list, union
 
-BOUNDS = ("approx", "at_least", "at_most")
+BOUNDS = ("exact", "approx", "at_least", "at_most")  # "exact" phrases win over "до"
 
 # Digits: grouped thousands (comma, dot or space, used consistently) or a plain run, with an
 # optional decimal part. Not glued to a word, a decimal mark or a hyphen on the left.

@@ -92,7 +92,8 @@ class Trigger:
     end: int
 
 
-def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around [start, end): between punctuation or clause-opening conjunctions."""
     left = 0
     for m in _CLAUSE.finditer(text, 0, start):
         left = m.end()
@@ -101,7 +102,7 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _guarded(rules: StatusRules, status: str, lang: str, text: str, start: int, end: int) -> bool:
-    left, right = _clause(text, start, end)
+    left, right = clause_bounds(text, start, end)
     before = text[max(left, start - rules.window) : start]
     after = text[end : min(right, end + rules.window)]
     for guard in rules.guards_of[status]:
