@@ -345,14 +345,11 @@ class _Reader:
         cue = self.rules.dates.comparison.get(lang)
         for i in range(1, len(qs)):
             prev = bound[i - 1]
-            if (
-                bound[i] is None
-                and prev is not None
-                and cue
-                and cue.search(text, qs[i - 1].end, qs[i].start)
-            ):
-                if (prev.metric.unit == "money") == qs[i].is_money:
-                    bound[i] = _Bound(qs[i], prev.metric, dict(prev.dims))
+            if bound[i] is not None or prev is None or not cue:
+                continue
+            same_kind = (prev.metric.unit == "money") == qs[i].is_money
+            if same_kind and cue.search(text, qs[i - 1].end, qs[i].start):
+                bound[i] = _Bound(qs[i], prev.metric, dict(prev.dims))
 
     def _partitives(self, text: str, qs: list[Quantity], bound: list[_Bound | None]) -> None:
         part = self.rules.cues.partitive
