@@ -323,9 +323,12 @@ class _Reader:
         cues: dict[str, list[tuple[int, int]]],
     ) -> list[str]:
         values: list[str] = []
+        mostly = [s for s, _ in cues.get("mostly", []) if s >= qs[i].end]
         for h in hits:
             if h.adj or h.value == "KZ":
                 continue
+            if any(s < h.start for s in mostly):
+                continue  # "11,500 foreign workers, most of them from China"
             if _owner(text, h.start, h.end, qs) == i and h.value not in values:
                 values.append(h.value)
         return values
