@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -167,12 +169,48 @@ def test_rules_check_reports_unknown_keys_and_bad_toml(rules_copy: Path) -> None
     assert proc.returncode == 2 and "metrics.toml: -: not valid TOML" in proc.stderr
 
 
-def test_rules_work_after_install_from_any_directory(tmp_path: Path) -> None:
+def test_installed_package_ships_its_rules(tmp_path: Path) -> None:
+    """Build the wheel, unpack it elsewhere and load the default rules from there."""
+    root = Path(__file__).resolve().parent.parent
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        zf.extractall(site)
+    assert "monitor/rules/metrics.toml" in names
+    assert "monitor/rules/vocab/countries.toml" in names
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "monitor", "rules", "check"],
-        cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            "import monitor, monitor.rules as r; print(monitor.__file__); print(r.load_rules().path)",
+        ],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(site)},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+    module_file, rules_path = proc.stdout.split()
+    assert module_file.startswith(str(site)) and rules_path.startswith(str(site))
