@@ -203,7 +203,7 @@ def test_installed_package_ships_its_rules(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import monitor, monitor.rules as r; print(monitor.__file__); print(r.load_rules().path)",
+            "import monitor, monitor.rules as r; print(monitor.__file__, r.load_rules().path)",
         ],
         cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(site)},
