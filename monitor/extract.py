@@ -176,7 +176,9 @@ class _Reader:
             if inherit is not None and self.topic:
                 b.parent_as_of = self.topic.as_of
             for dim, vocab_name in metric.dims.items():
-                values = self._dim_values(text, qs, i, vocab[vocab_name], vocab_name, cues)
+                values = self._dim_values(
+                    text, qs, i, vocab[vocab_name], cues, dim in metric.adjectives
+                )
                 if values:
                     b.dims[dim] = values
             for dim, values in (inherit or {}).items():
@@ -304,7 +306,8 @@ class _Reader:
             return None, None
         anaphora = any(s < q.start for s, _ in cues.get("anaphora", [])) or "anaphora" in attached
         has_dim = any(
-            self._dim_values(text, qs, i, vocab[v], v, cues) for v in metric.dims.values()
+            self._dim_values(text, qs, i, vocab[v], cues, d in metric.adjectives)
+            for d, v in metric.dims.items()
         )
         if anaphora:
             return metric, dict(self.topic.dims)
@@ -319,13 +322,13 @@ class _Reader:
         qs: list[Quantity],
         i: int,
         hits: list[Hit],
-        vocab_name: str,
         cues: dict[str, list[tuple[int, int]]],
+        adjectives: bool = False,
     ) -> list[str]:
         values: list[str] = []
         mostly = [s for s, _ in cues.get("mostly", []) if s >= qs[i].end]
         for h in hits:
-            if h.adj or h.value == "KZ":
+            if (h.adj and not adjectives) or h.value == "KZ":
                 continue
             if any(s < h.start for s in mostly):
                 continue  # "11,500 foreign workers, most of them from China"

@@ -102,6 +102,7 @@ class Metric:
     veto: list[str] = field(default_factory=list)
     partitive_moves: list[str] = field(default_factory=list)
     each: list[str] = field(default_factory=list)
+    adjectives: list[str] = field(default_factory=list)  # dims named by "Chinese", "узбекских"
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,17 @@ def compile_metrics(
             raise RulesError(file, name, "expected a table")
         check_keys(
             table,
-            ["unit", "dims", "require", "or_require", "anchor", "veto", "partitive_moves", "each"],
+            [
+                "unit",
+                "dims",
+                "require",
+                "or_require",
+                "anchor",
+                "veto",
+                "partitive_moves",
+                "each",
+                "adjectives",
+            ],
             file,
             name,
         )
@@ -228,7 +239,7 @@ def compile_metrics(
             for item in str_list(table, key, file, name):
                 if item not in cue_names:
                     raise RulesError(file, f"{name}.{key}", f"unknown cue group {item!r}")
-        for key in ("partitive_moves", "each"):
+        for key in ("partitive_moves", "each", "adjectives"):
             for item in str_list(table, key, file, name):
                 if item not in dims:
                     raise RulesError(file, f"{name}.{key}", f"{item!r} is not one of its dims")
@@ -241,6 +252,7 @@ def compile_metrics(
             veto=str_list(table, "veto", file, name),
             partitive_moves=str_list(table, "partitive_moves", file, name),
             each=str_list(table, "each", file, name),
+            adjectives=str_list(table, "adjectives", file, name),
         )
     return metrics
 
