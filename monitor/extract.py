@@ -109,6 +109,28 @@ class _Topic:
     as_of: str | None = None
 
 
+_LIST_GAP = re.compile(r"^(?:\s|,|&|and|or|и|или|мен|бен|пен|және|немесе)*$", re.I)
+
+
+def _grouped(text: str, hits: list[Hit]) -> list[tuple[Hit, tuple[int, int]]]:
+    """Each hit with the span of the list it stands in: "agriculture, forestry and
+    fisheries (1,200)" is one name for the number, whatever the commas inside it."""
+    out: list[tuple[Hit, tuple[int, int]]] = []
+    group: list[Hit] = []
+
+    def flush() -> None:
+        for g in group:
+            out.append((g, (group[0].start, group[-1].end)))
+
+    for h in hits:
+        if group and not _LIST_GAP.match(text[group[-1].end : h.start]):
+            flush()
+            group = []
+        group.append(h)
+    flush()
+    return out
+
+
 class _Span(Protocol):
     start: int
     end: int
@@ -129,6 +151,31 @@ def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
             seps_right = len(_SEPARATOR.findall(text, end, right.start))
             return i if seps_left <= seps_right else i + 1
     return len(qs) - 1
+
+
+def _resolve_actors(cues: dict[str, list[tuple[int, int]]], countries: list[Hit]) -> None:
+    """Settle who is counted: "Ukrainian workers" and "citizens of Türkiye" are foreigners.
+
+    A nationality adjective right before a word for people makes an actor_foreign span, and
+    an actor_kz span that overlaps an actor_foreign one ("citizens" in "citizens of
+    Türkiye") is dropped.
+    """
+    people = cues.get("noun_persons", [])
+    foreign = list(cues.get("actor_foreign", []))
+    for h in countries:
+        if h.adj and h.value != "KZ":
+            foreign += [(h.start, e) for s, e in people if h.end <= s <= h.end + 2]
+    if foreign:
+        cues["actor_foreign"] = sorted(set(foreign))
+        kz = [
+            (s, e)
+            for s, e in cues.get("actor_kz", [])
+            if not any(s < fe and fs < e for fs, fe in foreign)
+        ]
+        if kz:
+            cues["actor_kz"] = kz
+        else:
+            cues.pop("actor_kz", None)
 
 
 class _Reader:
@@ -154,6 +201,7 @@ class _Reader:
         dates = [d for d in dates if d.value]
         cues = self.rules.cues.find(text, sent.lang)
         vocab = {dim: v.find(text) for dim, v in self.rules.vocabs.items()}
+        _resolve_actors(cues, vocab.get("country", []))
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
         qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
         owners = {
@@ -168,7 +216,7 @@ class _Reader:
             if metric is None and self.quiet:
                 self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
-                metric, inherit = self._carry(text, q, i, qs, cues, vocab, attached)
+                metric, inherit = self._carry(index, text, q, i, qs, cues, vocab, attached)
             if metric is None:
                 bound.append(None)
                 continue
@@ -183,6 +231,11 @@ class _Reader:
                     b.dims[dim] = values
             for dim, values in (inherit or {}).items():
                 b.dims.setdefault(dim, values)
+            for dim, by_cue in metric.defaults.items():
+                if dim not in b.dims:
+                    found = [value for cue, value in by_cue.items() if cue in cues]
+                    if len(set(found)) == 1:
+                        b.dims[dim] = found[:1]
             bound.append(b)
         self._comparisons(text, qs, bound, sent.lang)
         self._partitives(text, qs, bound)
@@ -243,6 +296,8 @@ class _Reader:
     ) -> bool:
         if (metric.unit == "money") != q.is_money:
             return False
+        if not metric.min_value <= q.value <= metric.max_value:
+            return False
         if any(v in attached for v in metric.veto):
             return False
         # "106 foreign nationals" is not a count of offences, "1,600 offences" not of people
@@ -291,6 +346,7 @@ class _Reader:
 
     def _carry(
         self,
+        index: int,
         text: str,
         q: Quantity,
         i: int,
@@ -311,8 +367,11 @@ class _Reader:
         )
         if anaphora:
             return metric, dict(self.topic.dims)
-        if has_dim or "coreference" in attached or "coreference" in cues:
+        if "coreference" in attached or "coreference" in cues:
             return metric, None
+        if has_dim and index - self.topic.index <= CARRY_SENTENCES:
+            # a list continued in the next sentence keeps the attributes it shares
+            return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}
         return None, None
 
     # -- dims ----------------------------------------------------------------------------
@@ -327,12 +386,12 @@ class _Reader:
     ) -> list[str]:
         values: list[str] = []
         mostly = [s for s, _ in cues.get("mostly", []) if s >= qs[i].end]
-        for h in hits:
+        for h, (start, end) in _grouped(text, hits):
             if (h.adj and not adjectives) or h.value == "KZ":
                 continue
             if any(s < h.start for s in mostly):
                 continue  # "11,500 foreign workers, most of them from China"
-            if _owner(text, h.start, h.end, qs) == i and h.value not in values:
+            if _owner(text, start, end, qs) == i and h.value not in values:
                 values.append(h.value)
         return values
 
@@ -365,6 +424,13 @@ class _Reader:
             before = text[: qs[a].start]
             pair = None
             for lang in (self.lang, "en", "ru", "kk"):
+                sub_after = part.get(f"{lang}_sub_after")
+                sub_before = part.get(f"{lang}_sub_before")
+                if (sub_after and sub_after.search(text[qs[b].end :])) or (
+                    sub_before and sub_before.search(text[: qs[b].start])
+                ):
+                    pair = (b, a)  # "..., and 11,500 of them": b is part of a
+                    break
                 sub_first = part.get(f"{lang}_sub_first")
                 super_first = part.get(f"{lang}_super_first")
                 before_super = part.get(f"{lang}_before_super")

@@ -103,6 +103,10 @@ class Metric:
     partitive_moves: list[str] = field(default_factory=list)
     each: list[str] = field(default_factory=list)
     adjectives: list[str] = field(default_factory=list)  # dims named by "Chinese", "узбекских"
+    min_value: float = 0
+    max_value: float = float("inf")
+    inherit: list[str] = field(default_factory=list)
+    defaults: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,13 @@ def _condition(
     return groups
 
 
+def _number(table: dict[str, Any], key: str, default: float, file: str, where: str) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RulesError(file, f"{where}.{key}", "expected a number")
+    return float(value)
+
+
 def compile_metrics(
     data: dict[str, Any], file: str, cue_names: set[str], vocabs: dict[str, Vocab]
 ) -> dict[str, Metric]:
@@ -221,6 +232,10 @@ def compile_metrics(
                 "partitive_moves",
                 "each",
                 "adjectives",
+                "min_value",
+                "max_value",
+                "inherit",
+                "defaults",
             ],
             file,
             name,
@@ -239,7 +254,14 @@ def compile_metrics(
             for item in str_list(table, key, file, name):
                 if item not in cue_names:
                     raise RulesError(file, f"{name}.{key}", f"unknown cue group {item!r}")
-        for key in ("partitive_moves", "each", "adjectives"):
+        defaults = table.get("defaults", {})
+        for dim, by_cue in defaults.items():
+            if dim not in dims or not isinstance(by_cue, dict):
+                raise RulesError(file, f"{name}.defaults.{dim}", "expected a dim: {cue = value}")
+            for cue in by_cue:
+                if cue not in cue_names:
+                    raise RulesError(file, f"{name}.defaults.{dim}", f"unknown cue group {cue!r}")
+        for key in ("partitive_moves", "each", "adjectives", "inherit"):
             for item in str_list(table, key, file, name):
                 if item not in dims:
                     raise RulesError(file, f"{name}.{key}", f"{item!r} is not one of its dims")
@@ -253,6 +275,10 @@ def compile_metrics(
             partitive_moves=str_list(table, "partitive_moves", file, name),
             each=str_list(table, "each", file, name),
             adjectives=str_list(table, "adjectives", file, name),
+            min_value=_number(table, "min_value", 0, file, name),
+            max_value=_number(table, "max_value", float("inf"), file, name),
+            inherit=str_list(table, "inherit", file, name),
+            defaults={dim: dict(v) for dim, v in defaults.items()},
         )
     return metrics
 
