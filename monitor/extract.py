@@ -109,6 +109,16 @@ class _Topic:
     as_of: str | None = None
 
 
+def _places(hits: list[Hit], places: list[tuple[int, int]]) -> list[Hit]:
+    """An adjective before a place noun names a place: "British farms" -> GB."""
+    return [
+        Hit(h.start, h.end, h.value, False)
+        if h.adj and any(h.end <= s <= h.end + 2 for s, _ in places)
+        else h
+        for h in hits
+    ]
+
+
 _LIST_GAP = re.compile(r"^(?:\s|,|&|and|or|и|или|мен|бен|пен|және|немесе)*$", re.I)
 
 
@@ -153,18 +163,31 @@ def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
     return len(qs) - 1
 
 
-def _resolve_actors(cues: dict[str, list[tuple[int, int]]], countries: list[Hit]) -> None:
+_KK_PLACE_CASE = re.compile(
+    r"(?:да|де|та|те|нда|нде|дағы|дегі|тағы|тегі|ндағы|ндегі|ге|ға|ке|қа)$", re.I
+)
+
+
+def _resolve_actors(
+    text: str, lang: str, cues: dict[str, list[tuple[int, int]]], countries: list[Hit]
+) -> None:
     """Settle who is counted: "Ukrainian workers" and "citizens of Türkiye" are foreigners.
 
     A nationality adjective right before a word for people makes an actor_foreign span, and
     an actor_kz span that overlaps an actor_foreign one ("citizens" in "citizens of
     Türkiye") is dropped.
     """
-    people = cues.get("noun_persons", [])
+    people = cues.get("noun_persons", []) + cues.get("actor_kz", [])
     foreign = list(cues.get("actor_foreign", []))
     for h in countries:
-        if h.adj and h.value != "KZ":
+        if h.value == "KZ":
+            continue
+        nominative = lang == "kk" and not _KK_PLACE_CASE.search(text, h.start, h.end)
+        if h.adj or nominative:
+            # "Ukrainian workers", "Өзбекстан азаматтары" (a locative "Кореядағы" is a place)
             foreign += [(h.start, e) for s, e in people if h.end <= s <= h.end + 2]
+        if lang == "ru":  # "граждан Вьетнама"
+            foreign += [(s, h.end) for s, e in people if e <= h.start <= e + 1]
     if foreign:
         cues["actor_foreign"] = sorted(set(foreign))
         kz = [
@@ -201,7 +224,8 @@ class _Reader:
         dates = [d for d in dates if d.value]
         cues = self.rules.cues.find(text, sent.lang)
         vocab = {dim: v.find(text) for dim, v in self.rules.vocabs.items()}
-        _resolve_actors(cues, vocab.get("country", []))
+        _resolve_actors(text, sent.lang, cues, vocab.get("country", []))
+        vocab["country"] = _places(vocab.get("country", []), cues.get("place_nouns", []))
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
         qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
         owners = {
@@ -526,9 +550,40 @@ def extract_text(
     reader = _Reader(rules, lang, published)
     for index, sent in enumerate(sents):
         reader.read(index, sent)
-    return Extraction(
-        lang, published, list(reader.figures.values()), _statuses(rules, sents, lang, published)
-    )
+    figures = _drop_rounded(list(reader.figures.values()))
+    return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
+
+
+def _trailing_zeros(value: float) -> int:
+    n, zeros = int(value), 0
+    if n != value or n == 0:
+        return 0
+    while n % 10 == 0:
+        n //= 10
+        zeros += 1
+    return zeros
+
+
+def _rounds_to(precise: float, rounded: float) -> bool:
+    """True when `rounded` is `precise` written with fewer digits: 121 300 -> "121 тыс."."""
+    if precise == rounded or rounded <= 0:
+        return False
+    if _trailing_zeros(rounded) <= _trailing_zeros(precise):
+        return False
+    return abs(precise - rounded) <= 0.02 * precise
+
+
+def _drop_rounded(figures: list[Figure]) -> list[Figure]:
+    """A headline's "более 121 тыс." and the body's "121 300" are one figure: keep the
+    precise one, with the explicit reference date of either."""
+    out = list(figures)
+    for f in figures:
+        for g in figures:
+            if f is g or f.metric != g.metric or f.dims != g.dims or g not in out:
+                continue
+            if _rounds_to(f.value, g.value) and f in out:
+                out.remove(g)
+    return out
 
 
 def _statuses(
