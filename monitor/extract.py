@@ -550,7 +550,7 @@ def extract_text(
     reader = _Reader(rules, lang, published)
     for index, sent in enumerate(sents):
         reader.read(index, sent)
-    figures = _drop_rounded(list(reader.figures.values()))
+    figures = _drop_rounded(list(reader.figures.values()), published)
     return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
 
 
@@ -573,7 +573,7 @@ def _rounds_to(precise: float, rounded: float) -> bool:
     return abs(precise - rounded) <= 0.02 * precise
 
 
-def _drop_rounded(figures: list[Figure]) -> list[Figure]:
+def _drop_rounded(figures: list[Figure], published: str | None) -> list[Figure]:
     """A headline's "более 121 тыс." and the body's "121 300" are one figure: keep the
     precise one, with the explicit reference date of either."""
     out = list(figures)
@@ -581,7 +581,8 @@ def _drop_rounded(figures: list[Figure]) -> list[Figure]:
         for g in figures:
             if f is g or f.metric != g.metric or f.dims != g.dims or g not in out:
                 continue
-            if _rounds_to(f.value, g.value) and f in out:
+            same_time = f.as_of == g.as_of or published in (f.as_of, g.as_of)
+            if same_time and _rounds_to(f.value, g.value) and f in out:
                 out.remove(g)
     return out
 
