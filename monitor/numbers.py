@@ -121,7 +121,8 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True) + half_words
     words_re = None
     if alternatives:
-        one = "(?:" + "|".join(alternatives) + ")"
+        # a Kazakh case or possessive suffix may follow: "екі жарым мыңы", "бес мыңнан"
+        one = "(?:" + "|".join(alternatives) + r")(?:-?[а-яәғқңөұүһі]{1,6})?"
         words_re = re.compile(rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|и|және)\s+)?{one})*(?!\w)", re.I)
 
     bounds = data.get("bounds", {})
@@ -288,8 +289,8 @@ def _words_value(rules: NumberRules, phrase: str) -> Decimal | None:
             current += Decimal("1.5")
         elif rules.plus_half and rules.plus_half.match(token):
             current += Decimal("0.5")
-        elif token in rules.words:
-            value = rules.words[token]
+        elif token in rules.words or _suffixed_word(rules, token):
+            value = rules.words.get(token) or rules.words[_suffixed_word(rules, token)]
             if value == 100:
                 current = (current or 1) * 100
                 seen_scale = True
@@ -303,6 +304,14 @@ def _words_value(rules: NumberRules, phrase: str) -> Decimal | None:
             return None
     value = total + current
     return value if seen_scale and value >= 100 else None
+
+
+def _suffixed_word(rules: NumberRules, token: str) -> str:
+    """The number word inside a suffixed Kazakh form: "мыңы" -> "мың", "жүзден" -> "жүз"."""
+    for cut in range(len(token) - 1, 1, -1):
+        if token[:cut] in rules.words and _KK_SUFFIX.fullmatch(token[cut:]):
+            return token[:cut]
+    return ""
 
 
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
