@@ -611,7 +611,9 @@ def _statuses(
             if not parties and context and index - context[0] <= srules.context_sentences:
                 parties = context[1]
             dates = find_dates(rules.dates, sent.text, sent.lang, published)
-            hits = [h for h in countries.find(sent.text) if h.value != "KZ"]
+            all_hits = countries.find(sent.text)
+            kz_named = any(h.value == "KZ" for h in all_hits)
+            hits = [h for h in all_hits if h.value != "KZ"]
             for n, t in enumerate(triggers):
                 year = _event_year(sent.text, t.start, t.end, dates)
                 historical = year is not None and (pub_year is None or year < pub_year)
@@ -622,6 +624,8 @@ def _statuses(
                     if (t.start <= h.start and h.end <= t.end)
                     or _owner(sent.text, h.start, h.end, triggers) == n
                 ]
+                if len(set(own)) > 1 and not kz_named and len(_lists(sent.text, hits, own)) > 1:
+                    continue  # "Узбекистан подписал меморандум с Кореей": not our agreement
                 for cp in dict.fromkeys(own) or parties:
                     mentions.setdefault(cp, []).append(
                         (
@@ -644,6 +648,11 @@ def _statuses(
             evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
             out.append(Status(cp, status, status == current, lang, evidence, year or published))
     return out
+
+
+def _lists(text: str, hits: list[Hit], values: list[str]) -> set[tuple[int, int]]:
+    """The separate lists ("Turkiye, the UAE and the UK") the named countries stand in."""
+    return {span for h, span in _grouped(text, hits) if h.value in values}
 
 
 def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:
