@@ -393,7 +393,7 @@ class _Reader:
             return metric, dict(self.topic.dims)
         if "coreference" in attached or "coreference" in cues:
             return metric, None
-        if has_dim and index - self.topic.index <= CARRY_SENTENCES:
+        if has_dim and metric.carry == "dims" and index - self.topic.index <= CARRY_SENTENCES:
             # a list continued in the next sentence keeps the attributes it shares
             return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}
         return None, None
@@ -415,9 +415,31 @@ class _Reader:
                 continue
             if any(s < h.start for s in mostly):
                 continue  # "11,500 foreign workers, most of them from China"
-            if _owner(text, start, end, qs) == i and h.value not in values:
+            if self._hit_owner(text, start, end, qs, hits) == i and h.value not in values:
                 values.append(h.value)
         return values
+
+    @staticmethod
+    def _hit_owner(
+        text: str, start: int, end: int, qs: list[Quantity], hits: list[Hit]
+    ) -> int | None:
+        """_owner, with a tie settled by the list's own order: when the number before
+        already has its name in front of it ("Kyrgyzstan, with $174.3 million, and
+        Tajikistan, with $121 million"), a name standing between goes to the next number."""
+        owner = _owner(text, start, end, qs)
+        if owner is None or owner + 1 >= len(qs) or not qs[owner].end <= start:
+            return owner
+        left, right = qs[owner], qs[owner + 1]
+        seps_left = len(_SEPARATOR.findall(text, left.end, start))
+        seps_right = len(_SEPARATOR.findall(text, end, right.start))
+        if seps_left != seps_right or not seps_left:
+            return owner
+        before = qs[owner - 1].end if owner else 0
+        named_before = any(
+            before <= h.start and h.end <= left.start and _owner(text, h.start, h.end, qs) == owner
+            for h in hits
+        )
+        return owner + 1 if named_before else owner
 
     # -- structure inside a sentence -----------------------------------------------------
     @staticmethod
@@ -581,7 +603,10 @@ def _drop_rounded(figures: list[Figure], published: str | None) -> list[Figure]:
         for g in figures:
             if f is g or f.metric != g.metric or f.dims != g.dims or g not in out:
                 continue
-            same_time = f.as_of == g.as_of or published in (f.as_of, g.as_of)
+            same_time = (f.as_of or "")[:7] == (g.as_of or "")[:7] or published in (
+                f.as_of,
+                g.as_of,
+            )
             if same_time and _rounds_to(f.value, g.value) and f in out:
                 out.remove(g)
     return out

@@ -106,6 +106,7 @@ class Metric:
     min_value: float = 0
     max_value: float = float("inf")
     inherit: list[str] = field(default_factory=list)
+    carry: str = "dims"  # or "anaphora": continue only a sentence that says "of them"
     defaults: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -211,6 +212,15 @@ def _number(table: dict[str, Any], key: str, default: float, file: str, where: s
     return float(value)
 
 
+def _choice(
+    table: dict[str, Any], key: str, options: tuple[str, ...], file: str, where: str
+) -> str:
+    value = table.get(key, options[0])
+    if value not in options:
+        raise RulesError(file, f"{where}.{key}", f"expected one of {', '.join(options)}")
+    return str(value)
+
+
 def compile_metrics(
     data: dict[str, Any], file: str, cue_names: set[str], vocabs: dict[str, Vocab]
 ) -> dict[str, Metric]:
@@ -236,6 +246,7 @@ def compile_metrics(
                 "max_value",
                 "inherit",
                 "defaults",
+                "carry",
             ],
             file,
             name,
@@ -278,6 +289,7 @@ def compile_metrics(
             min_value=_number(table, "min_value", 0, file, name),
             max_value=_number(table, "max_value", float("inf"), file, name),
             inherit=str_list(table, "inherit", file, name),
+            carry=_choice(table, "carry", ("dims", "anaphora"), file, name),
             defaults={dim: dict(v) for dim, v in defaults.items()},
         )
     return metrics
