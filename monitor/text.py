@@ -138,9 +138,10 @@ def sentence_language(text: str, doc_lang: str) -> str:
         return "en"
     if not cyr:
         return doc_lang
-    if doc_lang == "kk":
-        return "kk"
     kk = len(_KK.findall(text))
+    if doc_lang == "kk":
+        # a Russian quotation in a Kazakh article has none of the Kazakh letters
+        return "ru" if kk == 0 and cyr >= 25 else "kk"
     return "kk" if kk >= 2 and kk / cyr > 0.02 else "ru"
 
 

@@ -172,15 +172,15 @@ def test_bounds_reach_the_output() -> None:
     ("text", "expected"),
     [
         (
-            "Talks with South Korea were paused in 2024. Negotiations resumed this autumn.",
+            "Labour talks with South Korea were paused in 2024. Negotiations resumed this autumn.",
             {"KR": "resumed"},
         ),
         (
-            "Переговоры с Южной Кореей продолжаются. Документ направлен корейской стороне.",
+            "Переговоры с Южной Кореей о трудовой миграции продолжаются. Документ направлен корейской стороне.",
             {"KR": "draft_submitted"},
         ),
         (
-            "Оңтүстік Кореямен келісімге қол қойылды. Келісім әлі ратификацияланған жоқ.",
+            "Оңтүстік Кореямен еңбек келісіміне қол қойылды. Келісім әлі ратификацияланған жоқ.",
             {"KR": "signed"},
         ),
         ("The labour agreement with the UK entered into force on 1 March.", {"GB": "in_force"}),
@@ -189,10 +189,10 @@ def test_bounds_reach_the_output() -> None:
             {"DE": "ratified"},
         ),
         ("Kazakhstan and the UAE plan to sign a labour migration agreement.", {"AE": "proposed"}),
-        ("The agreement with South Korea has not yet been signed.", {}),
-        ("Соглашение с Кореей может быть подписано в ближайшее время.", {}),
-        ("Кореямен келісімге жақын арада қол қойылуы мүмкін.", {}),
-        ("Кореямен келісімге қол қойылмады.", {}),
+        ("The labour agreement with South Korea has not yet been signed.", {}),
+        ("Соглашение о трудовой миграции с Кореей может быть подписано в ближайшее время.", {}),
+        ("Кореямен еңбек келісіміне жақын арада қол қойылуы мүмкін.", {}),
+        ("Кореямен еңбек көші-қоны туралы келісімге қол қойылмады.", {}),
         ("Kazakhstan and China signed an agreement on visa-free travel for tourists.", {}),
     ],
 )
@@ -210,7 +210,7 @@ def test_a_dated_past_status_gives_way_to_the_present_one() -> None:
 
 def test_exactly_one_current_status_per_counterparty() -> None:
     text = (
-        "Переговоры с Кореей ведутся два года. Летом они были приостановлены. "
+        "Переговоры с Кореей о трудовой миграции ведутся два года. Летом они были приостановлены. "
         "Осенью переговоры возобновились, проект соглашения направлен корейской стороне."
     )
     result = extract_text(text, RULES, published="2025-10-09")
