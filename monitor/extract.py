@@ -168,6 +168,9 @@ _KK_PLACE_CASE = re.compile(
 )
 
 
+_KK_POSSESSED = re.compile(r"азамат(?:тары|ы)(?:ның|на|нан|нда|н)?$", re.I)
+
+
 def _resolve_actors(
     text: str, lang: str, cues: dict[str, list[tuple[int, int]]], countries: list[Hit]
 ) -> None:
@@ -188,6 +191,19 @@ def _resolve_actors(
             foreign += [(h.start, e) for s, e in people if h.end <= s <= h.end + 2]
         if lang == "ru":  # "граждан Вьетнама"
             foreign += [(s, h.end) for s, e in people if e <= h.start <= e + 1]
+    if lang == "kk":
+        # "Түркия (2 250), Өзбекстан (1 600) және Үндістан (980) азаматтары": the citizens of
+        # the countries just named
+        for s, e in cues.get("actor_kz", []):
+            if not _KK_POSSESSED.search(text, s, e):
+                continue
+            before = [h for h in countries if h.end <= s and not h.adj]
+            if (
+                before
+                and before[-1].value != "KZ"
+                and not _KK_PLACE_CASE.search(text, before[-1].start, before[-1].end)
+            ):
+                foreign.append((s, e))
     if foreign:
         cues["actor_foreign"] = sorted(set(foreign))
         kz = [
