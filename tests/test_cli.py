@@ -97,8 +97,8 @@ def test_broken_markup_and_windows_1251(tmp_path: Path) -> None:
     html = (
         "<html><head><meta charset='windows-1251'><title>Мигранты</title></head><body>"
         "<div><p>Всего за границей работают 126 тыс. казахстанцев.<p>Из них 102 тыс. "
-        "трудятся в России.</div></span></table><p>15 тыс. &#1085;&#1072;&#1093;&#1086;&#1076;"
-        "&#1103;&#1090;&#1089;&#1103; в Южной Корее.</body>"
+        "трудятся в России.</span></table><p>15 тыс. &#1085;&#1072;&#1093;&#1086;&#1076;"
+        "&#1103;&#1090;&#1089;&#1103; в Южной Корее.</div></body>"
     )
     page.write_bytes(html.encode("windows-1251"))
     proc = run("extract", str(page), "--json")
@@ -196,7 +196,7 @@ def test_installed_package_ships_its_rules(tmp_path: Path) -> None:
         names = zf.namelist()
         zf.extractall(site)
     assert "monitor/rules/metrics.toml" in names
-    assert "monitor/rules/vocab/countries.toml" in names
+    assert "monitor/rules/vocab/country.toml" in names
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     proc = subprocess.run(
