@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 LANGS = ("en", "ru", "kk")
@@ -79,3 +81,75 @@ def per_lang(
         key = f"{prefix}{lang}{suffix}"
         out[lang] = union(str_list(data, key, file, where), file, f"{where}.{key}")
     return out
+
+
+_MAX_SET = 512  # a character class wider than this is treated as "anything"
+
+
+def first_chars(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:
+    """The lower-cased characters a match of `pattern` can start with, or None if unknown.
+
+    Used to index large alternations by their first character (see rules.Vocab): Python's
+    regex engine tries every alternative at every position, which is slow for a gazetteer of
+    hundreds of names. The pattern is read with the standard library's own parser; anything
+    it cannot bound (a negated class, \\w, an optional whole pattern) gives None, which
+    callers treat as "may start anywhere". Never wrong, at worst slower.
+    """
+    try:
+        items = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    found = _first(list(items))
+    return frozenset(found) if found is not None else None
+
+
+def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """First characters of a sequence of parsed items; None if unknown or if it may be empty."""
+    out: set[str] = set()
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width: they only restrict
+        if op is sre.LITERAL:
+            return out | _cased(chr(av))
+        if op is sre.IN:
+            chars = _in(av)
+            return None if chars is None else out | chars
+        if op is sre.SUBPATTERN:
+            sub = _first(list(av[-1]))
+            return None if sub is None else out | sub
+        if op is sre.BRANCH:
+            alts = [_first(list(alt)) for alt in av[1]]
+            if any(a is None for a in alts):
+                return None
+            return out.union(*alts)  # type: ignore[arg-type]
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+            low, _high, sub_items = av
+            sub = _first(list(sub_items))
+            if sub is None:
+                return None
+            out |= sub
+            if low > 0:
+                return out
+            continue  # optional: the next item may come first
+        return None
+    return None  # the whole sequence may match nothing
+
+
+def _in(av: list[tuple[Any, Any]]) -> set[str] | None:
+    chars: set[str] = set()
+    for op, arg in av:
+        if op is sre.LITERAL:
+            chars |= _cased(chr(arg))
+        elif op is sre.RANGE:
+            low, high = arg
+            if high - low > _MAX_SET:
+                return None
+            for code in range(low, high + 1):
+                chars |= _cased(chr(code))
+        else:
+            return None  # NEGATE, CATEGORY (\\w, \\d ...): too wide to index
+    return chars
+
+
+def _cased(char: str) -> set[str]:
+    return {char.lower(), char.upper().lower()}

@@ -14,7 +14,7 @@ from typing import Any
 
 from .dates import DateRules, compile_dates
 from .numbers import NumberRules, compile_numbers
-from .patterns import LANGS, RulesError, check_keys, per_lang, str_list, union
+from .patterns import LANGS, RulesError, check_keys, first_chars, per_lang, str_list, union
 
 __all__ = [
     "Cues",
@@ -50,45 +50,70 @@ class Hit:
 
 @dataclass(frozen=True)
 class Vocab:
-    """A gazetteer: words in three languages naming the values of one dim (keyed by its dim)."""
+    """A gazetteer: words in three languages naming the values of one dim (keyed by its dim).
+
+    A gazetteer is hundreds of alternatives, and Python's regex engine tries each of them at
+    every position of a sentence. So the names are indexed by the characters they can start
+    with (`patterns.first_chars`): `starts` finds the candidate positions in one C-level scan,
+    and only the names starting with that character are tried there (`by_char`).
+    """
 
     name: str
     dim: str
-    combined: re.Pattern[str]
     groups: dict[str, tuple[str, bool]]  # regex group name -> (value, is adjective)
     each: dict[tuple[str, bool], re.Pattern[str]]
+    starts: re.Pattern[str]
+    by_char: dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]]
 
     def find(self, text: str) -> list[Hit]:
         """All values named in `text`; of two overlapping names the longer wins."""
         hits: list[Hit] = []
         pos = 0
-        while True:
-            m = self.combined.search(text, pos)
+        for start in self.starts.finditer(text):
+            at = start.start()
+            if at < pos:
+                continue
+            entry = self.by_char.get(text[at].lower())
+            if entry is None:
+                continue
+            combined, keys = entry
+            m = combined.match(text, at)
             if not m:
-                break
+                continue
             best_end, best = m.end(), self.groups[m.lastgroup or ""]
-            for key, rx in self.each.items():
-                other = rx.match(text, m.start())
+            for key in keys:
+                other = self.each[key].match(text, at)
                 if other and other.end() > best_end:
                     best_end, best = other.end(), key
-            hits.append(Hit(m.start(), best_end, best[0], best[1]))
-            pos = max(best_end, m.start() + 1)
+            hits.append(Hit(at, best_end, best[0], best[1]))
+            pos = max(best_end, at + 1)
         return hits
+
+
+_WORD_START = re.compile(r"(?<!\w)\w")
 
 
 @dataclass(frozen=True)
 class Cues:
     groups: dict[str, dict[str, re.Pattern[str] | None]]
     partitive: dict[str, re.Pattern[str] | None]
+    # (group, lang) -> the characters its words start with (None: unknown), so that a group
+    # none of whose words can start in a sentence is not searched at all
+    initials: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
+        present = {m.group().lower() for m in _WORD_START.finditer(text)}
         out: dict[str, list[tuple[int, int]]] = {}
         for name, by_lang in self.groups.items():
             rx = by_lang.get(lang)
-            if rx:
-                spans = [m.span() for m in rx.finditer(text)]
-                if spans:
-                    out[name] = spans
+            if not rx:
+                continue
+            initials = self.initials.get((name, lang))
+            if initials is not None and initials.isdisjoint(present):
+                continue
+            spans = [m.span() for m in rx.finditer(text)]
+            if spans:
+                out[name] = spans
         return out
 
 
@@ -143,7 +168,7 @@ def compile_vocab(data: dict[str, Any], file: str, name: str) -> Vocab:
     allowed = [*LANGS, *(f"adj_{lang}" for lang in LANGS)]
     groups: dict[str, tuple[str, bool]] = {}
     each: dict[tuple[str, bool], re.Pattern[str]] = {}
-    parts: list[tuple[int, str]] = []
+    parts: list[tuple[int, str, tuple[str, bool], list[str]]] = []
     for value, table in values.items():
         if not isinstance(table, dict):
             raise RulesError(file, f"values.{value}", "expected a table of patterns per language")
@@ -160,16 +185,72 @@ def compile_vocab(data: dict[str, Any], file: str, name: str) -> Vocab:
             group = f"g{len(groups)}"
             groups[group] = (value, adj)
             each[(value, adj)] = rx
-            body = rx.pattern.removeprefix(_ANCHOR)
-            parts.append((max(len(p) for p in pats), f"(?P<{group}>{body})"))
+            parts.append((max(len(p) for p in pats), group, (value, adj), pats))
     parts.sort(key=lambda item: item[0], reverse=True)
-    combined = re.compile("(?<!\\w)(?:" + "|".join(p for _, p in parts) + ")", re.I)
-    return Vocab(name=name, dim=dim, combined=combined, groups=groups, each=each)
+    return _indexed_vocab(name, dim, groups, each, parts)
+
+
+def _indexed_vocab(
+    name: str,
+    dim: str,
+    groups: dict[str, tuple[str, bool]],
+    each: dict[tuple[str, bool], re.Pattern[str]],
+    parts: list[tuple[int, str, tuple[str, bool], list[str]]],
+) -> Vocab:
+    """Index the names by first character (see Vocab); names that may start with anything
+    (a leading \\w or optional part the index cannot bound) are tried at every word start."""
+    by_char: dict[str, list[tuple[str, tuple[str, bool], str]]] = {}
+    anywhere: list[tuple[str, tuple[str, bool], str]] = []
+    for _, group, key, pats in parts:
+        for pattern in pats:
+            chars = first_chars(pattern)
+            if chars is None:
+                anywhere.append((group, key, pattern))
+            for char in chars or ():
+                by_char.setdefault(char, []).append((group, key, pattern))
+    if anywhere:
+        for char in by_char:
+            by_char[char].extend(anywhere)
+    index: dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]] = {}
+    for char, entries in by_char.items():
+        index[char] = (_alternation(entries), tuple(dict.fromkeys(k for _, k, _ in entries)))
+    if anywhere:
+        starts = re.compile(r"(?<!\w)\w", re.I)
+        fallback = _alternation(anywhere), tuple(dict.fromkeys(k for _, k, _ in anywhere))
+        index = _DefaultIndex(index, fallback)
+    else:
+        chars = "".join(re.escape(c) for c in sorted(by_char))
+        starts = re.compile(f"(?<!\\w)[{chars}]", re.I)
+    return Vocab(name=name, dim=dim, groups=groups, each=each, starts=starts, by_char=index)
+
+
+class _DefaultIndex(dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]]):
+    """The first-character index, with the names that may start anywhere as its default."""
+
+    def __init__(self, index: dict[str, Any], fallback: tuple[re.Pattern[str], Any]) -> None:
+        super().__init__(index)
+        self.fallback = fallback
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key, self.fallback)
+
+
+def _alternation(entries: list[tuple[str, tuple[str, bool], str]]) -> re.Pattern[str]:
+    """One named group per value, in the order given (longest names first)."""
+    by_group: dict[str, list[str]] = {}
+    for group, _, pattern in entries:
+        by_group.setdefault(group, []).append(pattern)
+    body = "|".join(
+        f"(?P<{group}>" + "|".join(f"(?:{p})" for p in pats) + ")"
+        for group, pats in by_group.items()
+    )
+    return re.compile(f"(?<!\\w)(?:{body})", re.I)
 
 
 def compile_cues(data: dict[str, Any], file: str) -> Cues:
     groups = {}
     partitive = {}
+    initials: dict[tuple[str, str], frozenset[str] | None] = {}
     for name, table in data.items():
         if name in ("description", "example"):
             continue
@@ -185,7 +266,19 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
             continue
         check_keys(table, LANGS, file, name)
         groups[name] = per_lang(table, file, name)
-    return Cues(groups=groups, partitive=partitive)
+        for lang in LANGS:
+            initials[(name, lang)] = _initials(str_list(table, lang, file, name))
+    return Cues(groups=groups, partitive=partitive, initials=initials)
+
+
+def _initials(patterns: list[str]) -> frozenset[str] | None:
+    out: set[str] = set()
+    for pattern in patterns:
+        chars = first_chars(pattern)
+        if chars is None:
+            return None
+        out |= chars
+    return frozenset(out)
 
 
 def _condition(
