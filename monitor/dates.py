@@ -25,6 +25,7 @@ class DateRef:
     end: int
     value: str  # empty for a date that only masks its numbers ("August 8", no year known)
     comparison: bool = False
+    relative: bool = False  # "last year", "a year earlier": counted from another date
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class DateRules:
     ordinals: list[tuple[int, re.Pattern[str]]]
     shapes: list[tuple[str, re.Pattern[str]]]
     relative: list[tuple[int, re.Pattern[str]]]
+    relative_to_context: list[tuple[int, re.Pattern[str]]]
     comparison: dict[str, re.Pattern[str] | None]
     month_any: re.Pattern[str]
 
@@ -51,6 +53,7 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
             "periods",
             "years",
             "relative",
+            "relative_to_context",
             "comparison",
             "example",
         ],
@@ -115,15 +118,8 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
     shapes = [(kind, re.compile(r"(?<!\w)" + src, re.I)) for kind, src in shapes_src]
     month_any = re.compile(r"(?<!\w)" + mon, re.I)
 
-    relative = []
-    for key in data.get("relative", {}):
-        try:
-            offset = int(key)
-        except ValueError:
-            raise RulesError(file, f"relative.{key}", "the key must be a whole number") from None
-        rx = union(str_list(data["relative"], key, file, "relative"), file, f"relative.{key}")
-        if rx:
-            relative.append((offset, rx))
+    relative = _relative(data, "relative", file)
+    relative_to_context = _relative(data, "relative_to_context", file)
     comparison = {
         lang: union(
             str_list(data.get("comparison", {}), lang, file, "comparison"),
@@ -132,7 +128,20 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         )
         for lang in LANGS
     }
-    return DateRules(months, ordinals, shapes, relative, comparison, month_any)
+    return DateRules(months, ordinals, shapes, relative, relative_to_context, comparison, month_any)
+
+
+def _relative(data: dict[str, Any], table: str, file: str) -> list[tuple[int, re.Pattern[str]]]:
+    out = []
+    for key in data.get(table, {}):
+        try:
+            offset = int(key)
+        except ValueError:
+            raise RulesError(file, f"{table}.{key}", "the key must be a whole number") from None
+        rx = union(str_list(data[table], key, file, table), file, f"{table}.{key}")
+        if rx:
+            out.append((offset, rx))
+    return out
 
 
 def _month(rules: DateRules, text: str) -> int:
@@ -186,9 +195,16 @@ def _value(rules: DateRules, kind: str, m: re.Match[str], published: str | None)
 
 
 def find_dates(
-    rules: DateRules, text: str, lang: str, published: str | None = None
+    rules: DateRules,
+    text: str,
+    lang: str,
+    published: str | None = None,
+    context: str | None = None,
 ) -> list[DateRef]:
-    """Reference dates in one sentence, in order, without overlaps (the first shape wins)."""
+    """Reference dates in one sentence, in order, without overlaps (the first shape wins).
+
+    "last year" counts from the publication year; "a year earlier" from `context`, the year
+    the article last spoke of (else the publication year)."""
     found: list[DateRef] = []
 
     def free(start: int, end: int) -> bool:
@@ -205,10 +221,14 @@ def find_dates(
             value = _value(rules, kind, m, published)
             if value is not None:
                 found.append(DateRef(m.start(), m.end(), value))
-    if published:
-        base = int(published[:4])
-        for offset, rx in rules.relative:
+    explicit = sorted((d for d in found if d.value), key=lambda d: d.start)
+    for relative, own_base in ((rules.relative_to_context, False), (rules.relative, True)):
+        for offset, rx in relative:
             for m in rx.finditer(text):
-                if free(m.start(), m.end()):
-                    found.append(DateRef(m.start(), m.end(), str(base + offset), offset < 0))
+                before = [d.value for d in explicit if d.end <= m.start()]
+                base_date = published if own_base else (before[-1] if before else context)
+                base_date = base_date or published
+                if base_date and free(m.start(), m.end()):
+                    year = str(int(base_date[:4]) + offset)
+                    found.append(DateRef(m.start(), m.end(), year, offset < 0, relative=True))
     return sorted(found, key=lambda d: d.start)

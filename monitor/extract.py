@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .dates import DateRef, find_dates
@@ -107,6 +107,7 @@ class _Topic:
     index: int
     dims: dict[str, list[str]]
     as_of: str | None = None
+    paragraph: int = -1
 
 
 def _places(hits: list[Hit], places: list[tuple[int, int]]) -> list[Hit]:
@@ -163,6 +164,7 @@ def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
     return len(qs) - 1
 
 
+_COUNTED_NOUN = re.compile(r"\s*[^\W\d_]{4,}")
 _KK_PLACE_CASE = re.compile(
     r"(?:да|де|та|те|нда|нде|дағы|дегі|тағы|тегі|ндағы|ндегі|ге|ға|ке|қа)$", re.I
 )
@@ -225,14 +227,20 @@ class _Reader:
         self.topic: _Topic | None = None
         self.quiet: tuple[int, Sentence] | None = None  # the last sentence without quantities
         self.figures: dict[tuple[str, tuple[tuple[str, str], ...], float], Figure] = {}
+        self.currency: tuple[int, str] | None = None  # sentence index and unit of the last sum
+        self.index = 0
+        self.year: str | None = None  # the year the article last named, for "a year earlier"
 
     # -- one sentence --------------------------------------------------------------------
     def read(self, index: int, sent: Sentence) -> None:
+        self.index = index
         text = sent.text
         if not may_hold_quantity(self.rules.numbers, text):
             self.quiet = (index, sent)  # read only if a later sentence needs its topic
             return
-        dates = find_dates(self.rules.dates, text, sent.lang, self.published)
+        dates = find_dates(self.rules.dates, text, sent.lang, self.published, self.year)
+        explicit = [d.value for d in dates if d.value and not d.relative]
+        self.year = explicit[-1][:4] if explicit else self.year
         qs = find_quantities(self.rules.numbers, text, sent.lang, [(d.start, d.end) for d in dates])
         if not qs:
             self.quiet = (index, sent)
@@ -244,6 +252,7 @@ class _Reader:
         vocab["country"] = _places(vocab.get("country", []), cues.get("place_nouns", []))
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
         qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
+        qs = self._elided_currency(index, text, qs, cues)
         owners = {
             name: [(span, _owner(text, span[0], span[1], qs)) for span in spans]
             for name, spans in cues.items()
@@ -261,7 +270,16 @@ class _Reader:
                 bound.append(None)
                 continue
             b = _Bound(q, metric)
-            if inherit is not None and self.topic:
+            if self.topic and (
+                inherit is not None
+                or (
+                    metric is self.topic.metric
+                    and sent.paragraph == self.topic.paragraph
+                    and index - self.topic.index <= CARRY_SENTENCES
+                )
+            ):
+                # "As of June 1, 16,000 foreigners ... By sector, 6,300 in construction": a
+                # breakdown right after its total, in the same paragraph, is of the same date
                 b.parent_as_of = self.topic.as_of
             for dim, vocab_name in metric.dims.items():
                 values = self._dim_values(
@@ -286,10 +304,29 @@ class _Reader:
         self.quiet = None
         if produced:
             first = produced[0]
-            self.topic = _Topic(first.metric, index, first.dims, first.as_of)
+            self.topic = _Topic(first.metric, index, first.dims, first.as_of, sent.paragraph)
         elif satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
             self.topic = _Topic(last, index, {})
+
+    def _elided_currency(
+        self, index: int, text: str, qs: list[Quantity], cues: dict[str, list[tuple[int, int]]]
+    ) -> list[Quantity]:
+        """ "from Russia ($640 million) and Korea (210 million)": a sum in millions or more
+        written without its currency, next to sums in one currency, is in that currency."""
+        units = {q.unit for q in qs if q.unit}
+        if not units and self.currency and index - self.currency[0] <= 1:
+            units = {self.currency[1]}
+        if len(units) != 1 or all(q.unit for q in qs) or "count_of" in cues:
+            return qs
+        unit = units.pop()
+        # "1.6 million transfers", "4,8 млн человек": a noun after the number says what it counts
+        return [
+            replace(q, unit=unit)
+            if q.unit is None and q.value >= 1_000_000 and not _COUNTED_NOUN.match(text, q.end)
+            else q
+            for q in qs
+        ]
 
     def _read_quiet(self) -> None:
         """Take the topic of the last sentence without numbers, if it is newer than ours."""
@@ -559,6 +596,8 @@ class _Reader:
         for dim, values in split:
             variants = [{**v, dim: value} for v in variants for value in values]
         unit = b.q.unit if b.metric.unit == "money" else b.metric.unit
+        if b.q.unit:
+            self.currency = (self.index, b.q.unit)
         evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE] + "…"
         for d in variants:
             key = (b.metric.name, tuple(sorted(d.items())), float(b.q.value))
@@ -586,10 +625,21 @@ def extract_text(
     lang = lang or detect_language(norm)
     sents = sentences(norm, lang)
     reader = _Reader(rules, lang, published)
-    for index, sent in enumerate(sents):
+    index = 0
+    for sent in sents:
+        if not _is_heading(sent.text):
+            index += 1  # a subheading does not distance a breakdown from its total
         reader.read(index, sent)
     figures = _drop_rounded(list(reader.figures.values()), published)
     return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
+
+
+_HEADING = re.compile(r"[^.!?…:;,]{1,60}")
+
+
+def _is_heading(text: str) -> bool:
+    """A short line without a number or closing punctuation: "Где работают", "Who they are"."""
+    return _HEADING.fullmatch(text.strip()) is not None and not any(c.isdigit() for c in text)
 
 
 def _trailing_zeros(value: float) -> int:

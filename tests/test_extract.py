@@ -217,3 +217,139 @@ def test_exactly_one_current_status_per_counterparty() -> None:
     result = extract_text(text, RULES, published="2025-10-09")
     current = [s for s in result.statuses if s.current]
     assert [(s.counterparty, s.status) for s in current] == [("KR", "draft_submitted")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As of June 1, 2024, 16,000 foreign citizens worked legally in Kazakhstan.\n"
+        "Where they work\n"
+        "Construction - 6,300\n"
+        "Mining - 2,400",
+        "На 1 июня 2024 года в Казахстане легально работали 16 тыс. иностранных работников.\n"
+        "Где работают\n"
+        "Строительство - 6,3 тыс.\n"
+        "Горнодобывающая промышленность - 2,4 тыс.",
+        "2024 жылғы 1 маусымда Қазақстанда 16 мың шетелдік жұмысшы заңды түрде жұмыс істеді.\n"
+        "Қай салада\n"
+        "Құрылыс - 6,3 мың\n"
+        "Тау-кен өндіру өнеркәсібі - 2,4 мың",
+    ],
+)
+def test_a_subheading_does_not_cut_a_breakdown_from_its_total(text: str) -> None:
+    result = extract_text(text, RULES, published="2024-07-01")
+    got = {(f.metric, tuple(f.dims.items()), f.value, f.as_of) for f in result.figures}
+    assert got == {
+        (FW, (), 16000, "2024-06-01"),
+        (FW, (("sector", "construction"),), 6300, "2024-06-01"),
+        (FW, (("sector", "mining"),), 2400, "2024-06-01"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "As of June 1, 2024, 16,000 foreign citizens worked legally in the country, "
+            "and 6,300 of the foreigners worked in construction. By sector, mining employed "
+            "2,400 foreign workers.",
+            "en",
+        ),
+        (
+            "На 1 июня 2024 года в стране легально работали 16 тыс. иностранных работников. "
+            "В строительстве заняты 6,3 тыс. иностранных работников, в горнодобывающей "
+            "промышленности - 2,4 тыс.",
+            "ru",
+        ),
+        (
+            "2024 жылғы 1 маусымдағы жағдай бойынша елде 16 мың шетел азаматы заңды түрде "
+            "жұмыс істеді. Шетелдіктердің ең көбі құрылыста: 6,3 мың адам, тау-кен өндіру "
+            "өнеркәсібінде - 2,4 мың.",
+            "kk",
+        ),
+    ],
+)
+def test_a_breakdown_in_the_paragraph_of_its_total_shares_its_date(text: str, lang: str) -> None:
+    result = extract_text(text, RULES, lang=lang, published="2024-07-01")
+    assert {f.value: f.as_of for f in result.figures} == {
+        16000: "2024-06-01",
+        6300: "2024-06-01",
+        2400: "2024-06-01",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Kazakh citizens working abroad sent home $1.1 billion. The largest sums came from "
+            "Russia (640 million) and South Korea (210 million).",
+            "en",
+        ),
+        (
+            "Казахстанцы, работающие за рубежом, перевели домой 1,1 млрд долларов. Больше всего "
+            "прислали из России (640 млн) и Южной Кореи (210 млн).",
+            "ru",
+        ),
+        (
+            "Шетелде жұмыс істейтін қазақстандықтар елге 1,1 млрд доллар жіберді. Ең көп ақша "
+            "Ресейден (640 млн) және Оңтүстік Кореядан (210 млн) түсті.",
+            "kk",
+        ),
+    ],
+)
+def test_sums_written_without_their_currency_take_it_from_the_sums_beside(
+    text: str, lang: str
+) -> None:
+    result = extract_text(text, RULES, lang=lang, published="2025-03-01")
+    got = {(tuple(sorted(f.dims.items())), f.value, f.unit) for f in result.figures}
+    assert got == {
+        ((("direction", "in"),), 1_100_000_000, "USD"),
+        ((("country", "RU"), ("direction", "in")), 640_000_000, "USD"),
+        ((("country", "KR"), ("direction", "in")), 210_000_000, "USD"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Migrants sent $2.1 billion abroad from Kazakhstan. They made 1.6 million transfers.",
+            "en",
+        ),
+        ("Мигранты отправили из Казахстана 2,1 млрд долларов. Совершено 1,6 млн переводов.", "ru"),
+        ("Мигранттар Қазақстаннан 2,1 млрд доллар жіберді. Аударымдар саны 1,6 млн болды.", "kk"),
+    ],
+)
+def test_a_count_of_transfers_is_not_a_sum(text: str, lang: str) -> None:
+    result = extract_text(text, RULES, lang=lang, published="2025-03-01")
+    assert [f.value for f in result.figures] == [2_100_000_000]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "In 2023 migrants sent $2.96 billion abroad from Kazakhstan. "
+            "A year earlier the outflow "
+            "was $3.8 billion.",
+            "en",
+        ),
+        (
+            "В 2023 году мигранты перевели из Казахстана 2,96 млрд долларов. Годом ранее отток "
+            "составил 3,8 млрд долларов.",
+            "ru",
+        ),
+        (
+            "2023 жылы мигранттар Қазақстаннан 2,96 млрд доллар аударды. Алдыңғы жылы бұл "
+            "көрсеткіш 3,8 млрд доллар болған.",
+            "kk",
+        ),
+    ],
+)
+def test_a_year_earlier_counts_from_the_year_the_article_spoke_of(text: str, lang: str) -> None:
+    result = extract_text(text, RULES, lang=lang, published="2025-03-01")
+    assert {f.value: f.as_of for f in result.figures} == {
+        2_960_000_000: "2023",
+        3_800_000_000: "2022",
+    }
