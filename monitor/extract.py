@@ -99,6 +99,7 @@ class _Bound:
     dims: dict[str, list[str]] = field(default_factory=dict)
     as_of: str | None = None
     parent_as_of: str | None = None  # "of them": the date of the figure they are part of
+    guessed: set[str] = field(default_factory=set)  # dims filled by metric defaults
 
 
 @dataclass
@@ -294,6 +295,7 @@ class _Reader:
                     found = [value for cue, value in by_cue.items() if cue in cues]
                     if len(set(found)) == 1:
                         b.dims[dim] = found[:1]
+                        b.guessed.add(dim)
             bound.append(b)
         self._comparisons(text, qs, bound, sent.lang)
         self._partitives(text, qs, bound)
@@ -341,6 +343,17 @@ class _Reader:
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
             self.topic = _Topic(last, index, {})
+        elif self.topic and self._last_anchor(self.topic.metric, cues) >= 0:
+            # "Outgoing transfers by country:" before a list re-states the topic with the
+            # attributes the list shares
+            metric = self.topic.metric
+            dims = {
+                dim: values
+                for dim in metric.inherit
+                if len(values := sorted({h.value for h in vocab[metric.dims[dim]]})) == 1
+            }
+            if dims:
+                self.topic = _Topic(metric, index, dims, self.topic.as_of, sent.paragraph)
 
     # -- metric choice -------------------------------------------------------------------
     def _satisfied(
@@ -509,8 +522,11 @@ class _Reader:
         cue = self.rules.dates.comparison.get(lang)
         for i in range(1, len(qs)):
             prev = bound[i - 1]
-            if bound[i] is not None or prev is None or not cue:
+            if prev is None or not cue:
                 continue
+            own = bound[i]
+            if own is not None and (own.metric is not prev.metric or set(own.dims) - own.guessed):
+                continue  # a figure of its own, not a baseline
             same_kind = (prev.metric.unit == "money") == qs[i].is_money
             if same_kind and cue.search(text, qs[i - 1].end, qs[i].start):
                 bound[i] = _Bound(qs[i], prev.metric, dict(prev.dims))

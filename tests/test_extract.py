@@ -353,3 +353,68 @@ def test_a_year_earlier_counts_from_the_year_the_article_spoke_of(text: str, lan
         2_960_000_000: "2023",
         3_800_000_000: "2022",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Kazakh citizens working abroad sent $1.3bn home to Kazakhstan in 2024.\n"
+            "Outgoing transfers by country:\n"
+            "Uzbekistan - $1.12bn\n"
+            "Kyrgyzstan - $312m",
+            "en",
+        ),
+        (
+            "Казахстанцы, работающие за рубежом, перевели в Казахстан 1,3 млрд долларов.\n"
+            "Исходящие переводы по странам:\n"
+            "Узбекистан - 1,12 млрд долларов\n"
+            "Кыргызстан - 312 млн долларов",
+            "ru",
+        ),
+        (
+            "Шетелде жұмыс істейтін қазақстандықтар елге 1,3 млрд доллар жіберді.\n"
+            "Шығыс аударымдар елдер бойынша:\n"
+            "Өзбекстан - 1,12 млрд доллар\n"
+            "Қырғызстан - 312 млн доллар",
+            "kk",
+        ),
+    ],
+)
+def test_a_list_header_restates_the_direction_of_the_list(text: str, lang: str) -> None:
+    result = extract_text(text, RULES, lang=lang, published="2025-03-01")
+    got = {(tuple(sorted(f.dims.items())), f.value) for f in result.figures}
+    assert got == {
+        ((("direction", "in"),), 1_300_000_000),
+        ((("country", "UZ"), ("direction", "out")), 1_120_000_000),
+        ((("country", "KG"), ("direction", "out")), 312_000_000),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Remittances sent by labour migrants from Kazakhstan dropped to $1.9bn in 2024, "
+            "from $2.3bn a year earlier.",
+            "en",
+        ),
+        (
+            "Переводы трудовых мигрантов из Казахстана в 2024 году снизились до 1,9 млрд "
+            "долларов по сравнению с 2,3 млрд долларов годом ранее.",
+            "ru",
+        ),
+        (
+            "2024 жылы Қазақстаннан еңбек мигранттарының аударымдары 1,9 млрд долларға дейін "
+            "азайды, бұл алдыңғы жылмен салыстырғанда 2,3 млрд доллар болған.",
+            "kk",
+        ),
+    ],
+)
+def test_a_comparison_baseline_keeps_the_series_of_its_figure(text: str, lang: str) -> None:
+    result = extract_text(text, RULES, lang=lang, published="2025-03-01")
+    got = {(tuple(sorted(f.dims.items())), f.value, f.as_of) for f in result.figures}
+    assert got == {
+        ((("direction", "out"),), 1_900_000_000, "2024"),
+        ((("direction", "out"),), 2_300_000_000, "2023"),
+    }
