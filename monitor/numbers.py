@@ -364,7 +364,36 @@ def find_quantities(
         if q is not None:
             out.append(q)
             skip_until = q.end
-    return _merge_ranges(text, out)
+    return _merge_ranges(text, _merge_compounds(rules, text, out))
+
+
+def _merge_compounds(rules: NumberRules, text: str, quantities: list[Quantity]) -> list[Quantity]:
+    """ "1 млн 130 мыңнан астам", "2 billion 300 million": one number written in parts, each
+    part smaller than the scale word of the one before it."""
+    out: list[Quantity] = []
+    for q in quantities:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.unit is None
+            and text[prev.end : q.start].isspace()
+            and (scale := _trailing_scale(rules, text[prev.start : prev.end])) is not None
+            and q.value < scale
+            and prev.value % scale == 0
+        ):
+            bound = q.bound if q.bound != "exact" else prev.bound
+            out[-1] = Quantity(prev.start, q.end, prev.value + q.value, bound, q.unit)
+            continue
+        out.append(q)
+    return out
+
+
+def _trailing_scale(rules: NumberRules, written: str) -> int | None:
+    """The value of the scale word a written number ends with ("1 млн" -> 1 000 000)."""
+    for m in rules.scale.finditer(written):
+        if not written[m.end() :].strip(" .,") and m.lastgroup in rules.scale_values:
+            return int(rules.scale_values[m.lastgroup])
+    return None
 
 
 def _read(
