@@ -191,7 +191,11 @@ def _resolve_actors(
         nominative = lang == "kk" and not _KK_PLACE_CASE.search(text, h.start, h.end)
         if h.adj or nominative:
             # "Ukrainian workers", "Өзбекстан азаматтары" (a locative "Кореядағы" is a place)
-            foreign += [(h.start, e) for s, e in people if h.end <= s <= h.end + 2]
+            foreign += [
+                (min(h.start, s), e)
+                for s, e in people
+                if h.end <= s <= h.end + 2 or s <= h.start < e  # "индийских работников"
+            ]
         if lang == "ru":  # "граждан Вьетнама"
             foreign += [(s, h.end) for s, e in people if e <= h.start <= e + 1]
     if lang == "kk":

@@ -364,7 +364,20 @@ def find_quantities(
         if q is not None:
             out.append(q)
             skip_until = q.end
+        elif out and _range_start(text, out[-1], start):
+            out.pop()  # "от 900 до 1500 долларов в месяц": the range is a wage as a whole
     return _merge_ranges(text, _merge_compounds(rules, text, out))
+
+
+def _range_start(text: str, low: Quantity, high_start: int) -> bool:
+    """Whether `low` opens a range ending with the number at `high_start`."""
+    return any(
+        lead
+        and link
+        and lead.search(text, max(0, low.start - 12), low.start)
+        and link.match(text[low.end : high_start])
+        for lead, link in _RANGE_WORDS.values()
+    )
 
 
 def _merge_compounds(rules: NumberRules, text: str, quantities: list[Quantity]) -> list[Quantity]:
@@ -501,7 +514,10 @@ def _plain(value: Decimal) -> float:
 
 
 _RANGE_WORDS = {
-    "en": (re.compile(r"(?<!\w)between\s*$", re.I), re.compile(r"^\s*and\s*$", re.I)),
+    "en": (
+        re.compile(r"(?<!\w)between\s*[$€£₸]?\s*$", re.I),
+        re.compile(r"^\s*and\s*[$€£₸]?\s*$", re.I),
+    ),
     "ru": (re.compile(r"(?<!\w)(?:от|между)\s*$", re.I), re.compile(r"^\s*(?:до|и)\s*$", re.I)),
     "kk": (None, None),
 }
@@ -521,7 +537,7 @@ def _merge_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
                     and link
                     and lead.search(text[max(0, q.start - 12) : q.start])
                     and link.match(text[q.end : nxt.start])
-                    and q.unit == nxt.unit
+                    and q.unit in (None, nxt.unit)  # "от 900 до 1500 долларов": one currency
                 ):
                     low = q.value
                     if low < nxt.value / 100 and nxt.value >= 1000:
@@ -532,7 +548,7 @@ def _merge_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
                             nxt.end,
                             low,
                             q.bound if q.bound != "exact" else "at_least",
-                            q.unit,
+                            nxt.unit,
                             nxt.value,
                         )
                     )
