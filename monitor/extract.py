@@ -725,19 +725,25 @@ def _statuses(
             all_hits = countries.find(sent.text)
             kz_named = any(h.value == "KZ" for h in all_hits)
             hits = [h for h in all_hits if h.value != "KZ"]
+            owners = [_trigger_of(sent.text, h, triggers) for h in hits]
             for n, t in enumerate(triggers):
                 year = _event_year(sent.text, t.start, t.end, dates)
                 historical = year is not None and (pub_year is None or year < pub_year)
-                # a country goes to the trigger it is not cut off from by punctuation
-                own = [
-                    h.value
-                    for h in hits
-                    if (t.start <= h.start and h.end <= t.end)
-                    or _owner(sent.text, h.start, h.end, triggers) == n
-                ]
+                own = [h.value for h, o in zip(hits, owners, strict=True) if o == n]
                 if len(set(own)) > 1 and not kz_named and len(_lists(sent.text, hits, own)) > 1:
                     continue  # "Узбекистан подписал меморандум с Кореей": not our agreement
-                for cp in dict.fromkeys(own) or parties:
+                if not own:
+                    # "a memorandum with Lithuania, signed in 2022, was cancelled": a trigger
+                    # naming no country of its own takes the nearest by clause, unless another
+                    # trigger has it
+                    free = [
+                        (b, h.value)
+                        for h, o in zip(hits, owners, strict=True)
+                        if (b := _clause_breaks(sent.text, h, t)) == 0 or o is None
+                    ]
+                    fewest = min((b for b, _ in free), default=0)
+                    own = [cp for b, cp in free if b == fewest]
+                for cp in dict.fromkeys(own) or ([] if named else parties):
                     mentions.setdefault(cp, []).append(
                         (
                             t.status,
@@ -759,6 +765,33 @@ def _statuses(
             evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
             out.append(Status(cp, status, status == current, lang, evidence, year or published))
     return out
+
+
+_CLAUSE_BREAK = re.compile(
+    r"[;:]|\s[-–—]\s|\b(?:even\s+as|as|while|whereas|but|however|although|though|when|"
+    r"но|однако|тогда\s+как|в\s+то\s+время\s+как|а|хотя|бірақ|алайда|ал|әйтсе\s+де)\b",
+    re.I,
+)
+
+
+def _clause_breaks(text: str, a: _Span, b: _Span) -> int:
+    return len(_CLAUSE_BREAK.findall(text, min(a.end, b.end), max(a.start, b.start)))
+
+
+def _trigger_of(text: str, hit: Hit, triggers: Sequence[_Span]) -> int | None:
+    """The status trigger a country belongs to: one in its own clause ("Korea resumed talks
+    as the UK scheme was scrapped": Korea resumed, the UK scrapped), the nearer by punctuation
+    when several are; none when a clause break parts it from every trigger."""
+    for n, t in enumerate(triggers):
+        if t.start <= hit.start and hit.end <= t.end:
+            return n
+    breaks = [_clause_breaks(text, hit, t) for t in triggers]
+    fewest = min(breaks, default=1)
+    if fewest:
+        return None
+    near = [n for n, b in enumerate(breaks) if b == 0]
+    pick = _owner(text, hit.start, hit.end, [triggers[n] for n in near])
+    return near[pick] if pick is not None else None
 
 
 def _lists(text: str, hits: list[Hit], values: list[str]) -> set[tuple[int, int]]:

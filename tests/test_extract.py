@@ -418,3 +418,31 @@ def test_a_comparison_baseline_keeps_the_series_of_its_figure(text: str, lang: s
         ((("direction", "out"),), 1_900_000_000, "2024"),
         ((("direction", "out"),), 2_300_000_000, "2023"),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Kazakhstan and South Korea resume labour talks as the UK seasonal work "
+            "memorandum is cancelled.",
+            "en",
+        ),
+        (
+            "Казахстан и Южная Корея возобновили переговоры по трудовой миграции, тогда как "
+            "меморандум о сезонной работе с Великобританией расторгнут.",
+            "ru",
+        ),
+        (
+            "Қазақстан мен Оңтүстік Корея еңбек көші-қоны бойынша келіссөздерді қайта бастады, "
+            "ал Ұлыбританиямен маусымдық жұмыс туралы меморандумның күші жойылды.",
+            "kk",
+        ),
+    ],
+)
+def test_each_country_gets_the_status_of_its_own_clause(text: str, lang: str) -> None:
+    result = extract_text(text, RULES, lang=lang)
+    assert {(s.counterparty, s.status) for s in result.statuses} == {
+        ("KR", "resumed"),
+        ("GB", "terminated"),
+    }
