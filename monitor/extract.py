@@ -235,10 +235,13 @@ class _Reader:
         self.currency: tuple[int, str] | None = None  # sentence index and unit of the last sum
         self.index = 0
         self.year: str | None = None  # the year the article last named, for "a year earlier"
+        self.previous: Sentence | None = None  # the sentence read last, and the one before it
+        self.before: Sentence | None = None
 
     # -- one sentence --------------------------------------------------------------------
     def read(self, index: int, sent: Sentence) -> None:
         self.index = index
+        self.before, self.previous = self.previous, sent
         text = sent.text
         if not may_hold_quantity(self.rules.numbers, text):
             self.quiet = (index, sent)  # read only if a later sentence needs its topic
@@ -294,6 +297,10 @@ class _Reader:
                     b.dims[dim] = values
             for dim, values in (inherit or {}).items():
                 b.dims.setdefault(dim, values)
+            if "place_anaphora" in cues and "country" in metric.dims and "country" not in b.dims:
+                places = self._places_before()
+                if places:
+                    b.dims["country"] = places
             for dim, by_cue in metric.defaults.items():
                 if dim not in b.dims:
                     found = [value for cue, value in by_cue.items() if cue in cues]
@@ -333,6 +340,17 @@ class _Reader:
             else q
             for q in qs
         ]
+
+    def _places_before(self) -> list[str]:
+        """ "In South Korea ... There, 9,000 of 13,600 work illegally": the host countries the
+        sentence before named, for a sentence that says "there" ("там", "ондағы")."""
+        if self.before is None:
+            return []
+        text = self.before.text
+        hits = self.rules.vocabs["country"].find(text)
+        cues = self.rules.cues.find(text, self.before.lang)
+        hits = _places(hits, cues.get("place_nouns", []))
+        return sorted({h.value for h in hits if not h.adj and h.value != "KZ"})
 
     def _read_quiet(self) -> None:
         """Take the topic of the last sentence without numbers, if it is newer than ours."""

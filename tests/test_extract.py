@@ -446,3 +446,30 @@ def test_each_country_gets_the_status_of_its_own_clause(text: str, lang: str) ->
         ("KR", "resumed"),
         ("GB", "terminated"),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "The situation of Kazakh citizens in South Korea is a special concern. There, "
+            "9,000 of the 13,600 Kazakh citizens work illegally.",
+            "en",
+        ),
+        (
+            "Особое внимание - положению казахстанцев в Южной Корее. Там из 13,6 тыс. "
+            "казахстанцев 9 тыс. работают нелегально.",
+            "ru",
+        ),
+        (
+            "Оңтүстік Кореядағы азаматтардың жағдайы ерекше назарда. Ондағы 13,6 мың "
+            "қазақстандықтың 9 мыңы заңсыз жұмыс істейді.",
+            "kk",
+        ),
+    ],
+)
+def test_there_names_the_country_of_the_sentence_before(text: str, lang: str) -> None:
+    assert figures(text, lang) == {
+        (CA, (("country", "KR"),), 13600),
+        (CA, (("country", "KR"), ("legal", "undocumented")), 9000),
+    }
