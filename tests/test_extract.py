@@ -473,3 +473,31 @@ def test_there_names_the_country_of_the_sentence_before(text: str, lang: str) ->
         (CA, (("country", "KR"),), 13600),
         (CA, (("country", "KR"), ("legal", "undocumented")), 9000),
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Also, 2,140 foreigners were deported. Most of them were citizens of Uzbekistan "
+            "(1,150) and Tajikistan (430).",
+            "en",
+        ),
+        (
+            "Также из страны выдворены 2 140 иностранцев. Большинство из них - граждане "
+            "Узбекистана (1 150) и Таджикистана (430).",
+            "ru",
+        ),
+        (
+            "Сондай-ақ 2 140 шетелдік елден шығарылды. Олардың басым бөлігі - Өзбекстан "
+            "(1 150) мен Тәжікстан (430) азаматтары.",
+            "kk",
+        ),
+    ],
+)
+def test_most_of_them_breaks_a_total_down_by_country(text: str, lang: str) -> None:
+    assert figures(text, lang) == {
+        ("deportations", (), 2140),
+        ("deportations", (("country", "UZ"),), 1150),
+        ("deportations", (("country", "TJ"),), 430),
+    }
