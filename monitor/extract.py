@@ -608,7 +608,9 @@ class _Reader:
                 continue
             own = [d for d in dates if _owner(text, d.start, d.end, qs) == i]
             if own:
-                b.as_of = own[-1].value
+                # "In 2024, the quota was 29,750, the same as this year": a year the text
+                # names beats one counted from today
+                b.as_of = ([d for d in own if not d.relative] or own)[-1].value
                 continue
             prev_end = qs[i - 1].end if i else 0
             stretch = text[prev_end : b.q.start]
