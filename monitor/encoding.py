@@ -120,34 +120,44 @@ def decode(data: bytes, content_type: str | None = None) -> str:
     Raises InputError for binary data: a known file signature (PNG, JPEG, ZIP, PDF, gzip, ...),
     NUL bytes, or more than 5% control bytes in the first 8 KB.
     """
+    return decode_page(data, content_type)[0]
+
+
+def decode_page(data: bytes, content_type: str | None = None) -> tuple[str, bool]:
+    """decode(), and whether the text is the bytes read as UTF-8 as they are (no BOM, nothing
+    replaced): then an HTML parser can be given the bytes and spared encoding the text again."""
     if not data:
-        return ""
+        return "", False
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(name, "replace")
+            return data[len(bom) :].decode(name, "replace"), False
     declared = charset_from_content_type(content_type)
     if declared in _WIDE:
-        return data.decode(declared, "replace")
+        return data.decode(declared, "replace"), False
     wide = _check_binary(data)
     if wide is not None:
-        return data.decode(wide, "replace")
+        return data.decode(wide, "replace"), False
+    text, exact = _utf8_text(data)
+    if text is not None and not data.isascii():
+        return text, exact  # valid UTF-8 with non-ASCII bytes: UTF-8 whatever the labels say
     meta = charset_from_meta(data[:META_WINDOW])
     if declared in _WEAK and meta is not None:
         declared = meta
-    utf8 = _utf8_state(data)
     for codec in (declared, meta):
         if codec is None:
             continue
         if codec == "utf-8":
-            if utf8 != "broken":
-                return data.decode("utf-8", "replace")
+            if text is not None:
+                return text, exact
+            if _nearly_utf8(data):
+                return data.decode("utf-8", "replace"), False
             continue
-        if utf8 == "valid":
-            return data.decode("utf-8", "replace")
-        return data.decode(codec, "replace")
-    if utf8 != "broken":
-        return data.decode("utf-8", "replace")
-    return data.decode(_detect(data), "replace")
+        return data.decode(codec, "replace"), False
+    if text is not None:
+        return text, exact
+    if _nearly_utf8(data):
+        return data.decode("utf-8", "replace"), False
+    return data.decode(_detect(data), "replace"), False
 
 
 def codec_name(label: str | None) -> str | None:
@@ -230,20 +240,27 @@ def _utf16_without_bom(sample: bytes, nuls: int) -> str | None:
     return name
 
 
-def _utf8_state(data: bytes) -> str:
-    """'valid' (UTF-8 with non-ASCII), 'ascii', 'nearly' (a few broken bytes) or 'broken'.
+def _utf8_text(data: bytes) -> tuple[str | None, bool]:
+    """The bytes decoded as UTF-8 when they are UTF-8, else None; and whether they were
+    decoded as they are.
 
-    An incomplete character at the very end counts as valid: the input may have been cut.
+    An incomplete character at the very end counts as UTF-8 (it becomes U+FFFD): the input
+    may have been cut.
     """
     try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(data, final=False)
-    except UnicodeDecodeError:
-        pass
-    else:
-        return "valid" if not data.isascii() else "ascii"
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError as exc:
+        # the first error is the one raised: at the end, everything before it is valid
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            return data.decode("utf-8", "replace"), False
+        return None, False
+
+
+def _nearly_utf8(data: bytes) -> bool:
+    """Whether bytes that are not valid UTF-8 have only a few broken non-ASCII bytes."""
     high = len(data) - len(data.translate(None, _HIGH))
     broken = data.decode("utf-8", "replace").count("\ufffd")
-    return "nearly" if broken <= high * _UTF8_MAX_BROKEN else "broken"
+    return broken <= high * _UTF8_MAX_BROKEN
 
 
 def _detect(data: bytes) -> str:

@@ -1,12 +1,16 @@
 """The parse stage: an article's bytes (HTML or plain text) to clean text and its metadata.
 
-HTML goes through selectolax's Lexbor parser. Without a source's own ``body`` selector the main
-text is found generically: tags that never hold article text are stripped, chrome (navigation,
-share widgets, view counters, related news, comments, cookie banners, ...) is recognised by
-its tag or by the words of its class and id, then the article is the largest
-``[itemprop=articleBody]``, common body class or ``<article>`` outside the chrome, else the
-element with the most paragraph text. Block elements become paragraph breaks: a marker text node
-is planted around each of them and the text is collected in one pass.
+HTML goes through selectolax's Lexbor parser (UTF-8 pages as their bytes, which spares encoding
+the text again). Without a source's own ``body`` selector the main text is found generically:
+tags that never hold article text are stripped, chrome (navigation, share widgets, view
+counters, related news, comments, cookie banners, ...) is recognised by its tag or by the words
+of its class and id, then the article is the largest ``[itemprop=articleBody]``, common body
+class or ``<article>`` outside the chrome, else the element with the most paragraph text once
+all chrome is removed. Whether a candidate is inside chrome is asked of its ancestors only, so
+a page with article markup never has all its elements classified. A lead in its own element in
+front of the main element, and paragraphs that stray end tags pushed out just after it, are
+part of the article too. Block elements become paragraph breaks: a marker text node is planted
+around each of them and the text is collected in one pass.
 
 Inputs larger than MAX_INPUT_BYTES are cut to that many bytes (characters for the str
 functions) before parsing: no article is that long, and the cut keeps one cycle's time bounded.
@@ -17,15 +21,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, pairwise
 from operator import sub
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from .encoding import InputError, decode
+from .encoding import InputError, decode, decode_page
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -80,37 +85,54 @@ _DROP_TAGS = [
     "dialog",
 ]
 _LAYOUT_TAGS = frozenset({"nav", "header", "footer", "aside", "form"})
-_BLOCKS = (
-    "p, div, li, h1, h2, h3, h4, h5, h6, br, tr, blockquote, section, article, main, header, "
-    "footer, ul, ol, dl, dt, dd, table, caption, pre, figure, figcaption, address, hr, details, "
-    "summary, center, fieldset"
+_BLOCKS = _names(
+    "p div li h1 h2 h3 h4 h5 h6 br tr blockquote section article main header footer ul ol dl dt "
+    "dd table caption pre figure figcaption address hr details summary center fieldset"
 )
-_CELLS = "td, th"
+_CELLS = _names("td th")
 
-# Every alternative of _CHROME_WORD contains one of these: a quick test before the class and
-# id are split into words ("ad" covers header, read, advert, ads).
-_CHROME_STEM = re.compile(
-    "shar|soc|comment|relat|recommend|promo|banner|breadcrumb|menu|subscri|newsletter|ad|rtb"
-    "|cookie|consent|gdpr|sidebar|tag|view|counter|popular|also|more|foot|nav|likely|pluso",
-    re.I,
+# Chrome is recognised by the words of an element's class and id ("post__shareBox js-x" ->
+# post, share, box, js, x): a word of _CHROME_WORDS, a word starting with one of
+# _CHROME_PREFIXES, or two words of _CHROME_PAIRS in a row. Layout chrome (the site's header,
+# footer, menus, sidebars) is told apart: a layout element may be a wrapper of the whole page.
+_NONE, _CHROME, _LAYOUT = 0, 1, 2
+_CHROME_WORDS = _names(
+    "sharing soc comment comments commenting related banner banners breadcrumb breadcrumbs "
+    "submenu newsletter newsletters ad ads adv adriver rtb cookie cookies consent gdpr tag tags "
+    "views viewed viewcount viewcounts counter counters popular mostread readalso alsoread "
+    "seealso morenews likely addthis pluso"
 )
-_CHROME_CANDIDATES = ", ".join([*sorted(_LAYOUT_TAGS), "[class]", "[id]"])
-_CHROME_WORD = re.compile(
-    r"\b(?:share\w*|sharing|social\w*|soc|comments?|commenting|related|recommend\w*|promo\w*"
-    r"|banners?|breadcrumbs?|menus?|submenu|subscri\w*|newsletters?|advert\w*|ads?|adv|adfox\w*"
-    r"|adriver|rtb|cookies?|consent|gdpr|sidebars?|tags?|views|viewed|view ?counts?|counters?"
-    r"|popular|read ?also|also ?read|see ?also|more ?news|footer\w*|header\w*|nav|navbar"
-    r"|navigation|likely|addthis|pluso)\b"
+_CHROME_PREFIXES = ("share", "social", "recommend", "promo", "subscri", "advert", "adfox")
+_CHROME_PAIRS = frozenset(
+    {"read also", "also read", "see also", "more news", "most read", "view count", "view counts"}
 )
-_LAYOUT_WORD = re.compile(r"\b(?:header\w*|footer\w*|nav|navbar|navigation|menus?|sidebars?)\b")
+_LAYOUT_WORDS = _names("nav navbar navigation menu menus sidebar sidebars")
+_LAYOUT_PREFIXES = ("header", "footer")
+_CHROME_CANDIDATES = ":is(" + ", ".join([*sorted(_LAYOUT_TAGS), "[class]", "[id]"]) + ")"
+_NOT_CHROME_TAGS = frozenset({"html", "body", "-document"})
 _DRUPAL_VIEWS = re.compile(r"^views?-(?!count)", re.I)  # Drupal's "views-row" holds content
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-# A header inside the article holds its title and lead, not the site's navigation.
-_ARTICLE_HEADERS = (
-    "article header, article [class*=header i], article [id*=header i], "
-    "[itemprop=articleBody i] header"
+
+# A lead (standfirst) often sits in its own element in front of the article body. It is an
+# element of one of these tags whose class or id has a lead word and no word of _NOT_LEAD
+# (an "intro-image" or a "summary__date" is not the lead).
+_LEAD_WORDS = _names(
+    "lead lede leadtext subtitle subheadline subhead standfirst intro summary excerpt anons "
+    "announce annotation vrez"
 )
+_LEAD_PAIRS = frozenset({"sub title", "sub headline", "sub head", "lead text"})
+_NOT_LEAD = _names(
+    "image img photo picture pic video media caption gallery figure thumb thumbnail cover "
+    "author date time meta icon logo"
+)
+_LEAD_TAGS = _names("p div section h2 h3 h4 h5 h6 span strong b em blockquote")
+_LEAD_CONTAINERS = _names("div section header hgroup")  # what may hold a lead inside
+_NAMED = ":is([class], [id])"
+_MAX_CACHED = 200  # characters of a class-and-id value whose classification is cached
+_MAX_LEVELS = 6  # ancestors of the main element whose siblings are looked at for lead and tail
+_MAX_SIBLINGS = 40  # siblings looked at on each level
+_SENTENCE_END = re.compile(r"[.!?…](?:[\s\"'»”)]|$)")
 
 _PREFERRED = (
     "[itemprop=articleBody i]",
@@ -128,11 +150,7 @@ _COUNTER_WORDS = (
     "поделиться|просмотр[аыов]*|просмотрено|комментари[йяиев]*|бөлісу|көрілім|көрілді|қаралды"
     "|пікір|пікірлер|shares?|views?|comments?|likes?|k|к|тыс|млн"
 )
-_JUNK_LINE = re.compile(
-    rf"^(?:[\W\d_]|(?<![^\W\d_])(?:{_COUNTER_WORDS})(?![^\W\d_]))*$\n?", re.M | re.I
-)
-_SPACES = re.compile(r"\s+")
-_BREAKS = re.compile(rf" ?{_MARK}[ {_MARK}]*")
+_JUNK = re.compile(rf"(?:[\W\d_]|(?<![^\W\d_])(?:{_COUNTER_WORDS})(?![^\W\d_]))*", re.I)
 
 # Quadratic corners of the HTML tree builder: every block start tag and every stray end tag
 # looks through the stack of open elements, so a page of thousands of unclosed <div>s takes
@@ -245,7 +263,14 @@ def parse_html(html: str, *, body: str | None = None, published: str | None = No
         _check_selector(body, "the article body")
     if published is not None:
         _check_selector(published, "the publication date")
-    tree = LexborHTMLParser(_flatten_if_deep(html[:MAX_INPUT_BYTES]))
+    return _parse_html(html[:MAX_INPUT_BYTES], None, body, published)
+
+
+def _parse_html(html: str, raw: bytes | None, body: str | None, published: str | None) -> Article:
+    """parse_html() on checked selectors; `raw` is the page's UTF-8 bytes when `html` is them
+    decoded as they are: the parser takes bytes without encoding the text again."""
+    flat = _flatten_if_deep(html)
+    tree = LexborHTMLParser(raw if raw is not None and flat is html else flat)
     metas = _metas(tree)
     lang = _lang(tree, metas)
     date_published = _published(tree, metas, published)
@@ -259,13 +284,14 @@ def parse_html(html: str, *, body: str | None = None, published: str | None = No
     root = tree.body if tree.body is not None else tree.root
     if root is None:
         return Article(text="", title=fallback_title, published=date_published, lang=lang)
-    nodes = _selected(tree, root, body) if body is not None else []
+    page = _Page(root)
+    nodes = _selected(tree, body) if body is not None else []
     if not nodes:
-        nodes = [_generic_main(root)]
+        nodes = _generic_nodes(page)
     h1 = next((h for h in (n.css_first("h1") for n in nodes) if h is not None), None)
-    paragraphs = _collect(nodes)
     if h1 is None:
-        h1 = root.css_first("h1")
+        h1 = _heading(page, nodes)
+    paragraphs = _collect(nodes)
     title = _clean(h1.text()) if h1 is not None else ""
     title = title or fallback_title or ""
     if title and not (paragraphs and paragraphs[0].startswith(title)):
@@ -296,12 +322,13 @@ def load_article(
         _check_selector(published, "the publication date")
     if not data:
         return _EMPTY
-    text = decode(data[:MAX_INPUT_BYTES], content_type)
-    if not text.strip():
+    data = data[:MAX_INPUT_BYTES]
+    text, as_is = decode_page(data, content_type)
+    if not text or text.isspace():
         return _EMPTY
     media = (content_type or "").split(";")[0].strip().lower()
     if media in ("text/html", "application/xhtml+xml") or looks_like_html(text):
-        return parse_html(text, body=body, published=published)
+        return _parse_html(text, data if as_is else None, body, published)
     return parse_text(text)
 
 
@@ -362,7 +389,7 @@ def _metas(tree: LexborHTMLParser) -> dict[str, str]:
 
 
 def _lang(tree: LexborHTMLParser, metas: dict[str, str]) -> str | None:
-    html = tree.css_first("html")
+    html = tree.root
     attrs = html.attributes if html is not None else {}
     for value in (
         attrs.get("lang"),
@@ -496,52 +523,112 @@ def _clean(text: str) -> str:
     return " ".join(text.replace(_MARK, " ").split())
 
 
-def _selected(tree: LexborHTMLParser, root: LexborNode, body: str) -> list[LexborNode]:
-    """The elements the source's body selector picks (outermost only), chrome removed inside."""
-    nodes = tree.css(body)[:500]
-    if not nodes:
-        return []
-    ids = {n.mem_id for n in nodes}
-    nodes = [n for n in nodes if not _inside(n.parent, ids)]
-    protected: set[int] = set()
+@dataclass
+class _Page:
+    """The page body being searched, with what was learnt about it along the way."""
+
+    root: LexborNode
+    text_len: int = -1  # characters of text in root, counted when first needed
+    blocked: dict[int, bool] = field(default_factory=dict)  # by mem_id: in chrome or not
+
+
+def _page_len(page: _Page) -> int:
+    if page.text_len < 0:
+        page.text_len = len(page.root.text())
+    return page.text_len
+
+
+def _selected(tree: LexborHTMLParser, body: str) -> list[LexborNode]:
+    """The elements the source's body selector picks (outermost only, each once), chrome
+    removed inside them."""
+    found = tree.css(body)[:500]
+    ids = {n.mem_id for n in found}
+    nodes: list[LexborNode] = []
+    taken: set[int] = set()  # a node matched by two selectors of a list comes twice
+    for node in found:
+        if node.mem_id not in taken and not _inside(node.parent, ids):
+            taken.add(node.mem_id)
+            nodes.append(node)
     for node in nodes:
-        protected |= _lineage(node)
-    _remove([n for n, _ in _chrome(root)], protected)
+        _strip_chrome(node)
     return nodes
 
 
-def _generic_main(root: LexborNode) -> LexborNode:
-    """Remove the chrome and return the element holding the article."""
-    chrome = _chrome(root)
-    root_len = len(root.text())
-    # A layout element holding most of the page is a wrapper ("page with-sidebar"), not chrome.
-    wrappers = {n.mem_id for n, layout in chrome if layout and len(n.text()) * 2 > root_len}
-    blocking = {n.mem_id for n, _ in chrome} - wrappers
-    main = _preferred(root, blocking, root_len)
-    protected = _lineage(main) if main is not None else wrappers
-    _remove([n for n, _ in chrome], protected)
-    return main if main is not None else _densest(root)
+def _generic_nodes(page: _Page) -> list[LexborNode]:
+    """The elements holding the article, in order: its lead, the main element, and paragraphs
+    broken markup pushed out of it. Chrome inside them is removed.
+
+    The main element is looked for among the preferred kinds first, without touching the
+    rest of the page; only when there is none is all chrome removed and the element with the
+    most paragraph text taken.
+    """
+    main = _preferred(page)
+    if main is None:
+        chrome = _chrome(page.root)
+        wrappers = {n.mem_id for n, kind in chrome if kind == _LAYOUT and _wrapper(n, page)}
+        for node, _ in reversed(chrome):  # a descendant before its ancestor
+            if node.mem_id not in wrappers:
+                node.decompose()
+        page.blocked.clear()  # freed elements' ids may come back for new ones
+        main = _densest(page.root)
+        return [*_leads(main), main, *_tail(main)]
+    nodes = [*_leads(main), main, *_tail(main)]
+    for node in nodes:
+        _strip_chrome(node)
+    page.blocked.clear()
+    return nodes
 
 
-def _chrome(root: LexborNode) -> list[tuple[LexborNode, bool]]:
-    """Chrome elements in document order, each with whether it is page layout."""
-    keep = {n.mem_id for n in root.css(_ARTICLE_HEADERS)}
-    found: list[tuple[LexborNode, bool]] = []
-    for node in root.css(_CHROME_CANDIDATES):
-        tag = node.tag
-        if tag in ("html", "body") or node.mem_id in keep:
-            continue
-        if tag in _LAYOUT_TAGS:
-            found.append((node, True))
-            continue
-        attrs = node.attributes
-        value = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if not _CHROME_STEM.search(value):
-            continue
-        words = _class_words(value)
-        if _CHROME_WORD.search(words):
-            found.append((node, _LAYOUT_WORD.search(words) is not None))
-    return found
+def _kind(node: LexborNode) -> int:
+    """_LAYOUT for the site's header, footer, menus and sidebars, _CHROME for other chrome,
+    else _NONE."""
+    tag = node.tag
+    if tag in _NOT_CHROME_TAGS or not node.is_element_node:
+        return _NONE
+    attrs = node.attributes
+    value = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    kind = _LAYOUT if tag in _LAYOUT_TAGS else _value_kind(value) if value != " " else _NONE
+    if kind and (tag == "header" or "header" in value.lower()) and _article_header(node):
+        return _NONE
+    return kind
+
+
+def _value_kind(value: str) -> int:
+    """What a class-and-id value names. Pages repeat their class names, so short values are
+    answered from a cache (long ones are not kept: a hostile page could fill it)."""
+    return _cached_kind(value) if len(value) <= _MAX_CACHED else _words_kind(value)
+
+
+def _lead_value(value: str) -> bool:
+    """Whether a class-and-id value names a lead: "article__lead", "subTitle", "news-intro"."""
+    return _cached_lead(value) if len(value) <= _MAX_CACHED else _words_lead(value)
+
+
+def _words_kind(value: str) -> int:
+    kind, previous = _NONE, ""
+    for word in _class_words(value).split():
+        if word in _LAYOUT_WORDS or word.startswith(_LAYOUT_PREFIXES):
+            return _LAYOUT
+        if (
+            word in _CHROME_WORDS
+            or word.startswith(_CHROME_PREFIXES)
+            or f"{previous} {word}" in _CHROME_PAIRS
+        ):
+            kind = _CHROME
+        previous = word
+    return kind
+
+
+def _words_lead(value: str) -> bool:
+    words = _class_words(value).split()
+    if not _NOT_LEAD.isdisjoint(words):
+        return False
+    pairs = {f"{a} {b}" for a, b in pairwise(words)}
+    return not (_LEAD_WORDS.isdisjoint(words) and _LEAD_PAIRS.isdisjoint(pairs))
+
+
+_cached_kind = lru_cache(maxsize=4096)(_words_kind)
+_cached_lead = lru_cache(maxsize=4096)(_words_lead)
 
 
 def _class_words(value: str) -> str:
@@ -551,15 +638,73 @@ def _class_words(value: str) -> str:
     return " ".join(_NON_ALNUM.split(_CAMEL.sub(r"\1 \2", joined).lower())).strip()
 
 
-def _remove(nodes: list[LexborNode], protected: set[int]) -> None:
-    """Decompose the nodes not protected, last first: a descendant goes before its ancestor,
-    so no node is touched after the subtree holding it was freed."""
-    for node in reversed(nodes):
-        if node.mem_id not in protected:
-            node.decompose()
+def _article_header(node: LexborNode) -> bool:
+    """Whether a header-named element is inside the article: it holds the article's title and
+    lead, not the site's navigation. A <header> counts inside an <article> or articleBody,
+    an element with "header" in its class or id inside an <article>."""
+    tag_header = node.tag == "header"
+    current = node.parent
+    for _ in range(_MAX_WALK):
+        if current is None:
+            return False
+        if current.tag == "article":
+            return True
+        if tag_header and current.is_element_node:
+            itemprop = current.attributes.get("itemprop") or ""
+            if itemprop.lower() == "articlebody":
+                return True
+        current = current.parent
+    return False
 
 
-def _preferred(root: LexborNode, blocking: set[int], root_len: int) -> LexborNode | None:
+def _chrome(root: LexborNode) -> list[tuple[LexborNode, int]]:
+    """Chrome elements under root in document order, each with its kind."""
+    found = []
+    for node in root.css(_CHROME_CANDIDATES):
+        kind = _kind(node)
+        if kind:
+            found.append((node, kind))
+    return found
+
+
+def _strip_chrome(node: LexborNode) -> None:
+    """Remove the chrome inside the node (not the node itself), a descendant before its
+    ancestor so that no node is touched after the subtree holding it was freed."""
+    key = node.mem_id
+    for chrome, _ in reversed(_chrome(node)):
+        if chrome.mem_id != key:
+            chrome.decompose()
+
+
+def _wrapper(node: LexborNode, page: _Page) -> bool:
+    """A layout element holding most of the page is a wrapper ("page with-sidebar")."""
+    return len(node.text()) * 2 > _page_len(page)
+
+
+def _blocked(node: LexborNode, page: _Page) -> bool:
+    """Whether the node or one of its ancestors is chrome (not a wrapper). Answers are kept
+    for every element on the way up, so sibling candidates cost a step or two each."""
+    path: list[LexborNode] = []
+    current: LexborNode | None = node
+    verdict = False
+    for _ in range(_MAX_WALK):
+        if current is None:
+            break
+        known = page.blocked.get(current.mem_id)
+        if known is not None:
+            verdict = known
+            break
+        path.append(current)
+        current = current.parent
+    for element in reversed(path):
+        if not verdict:
+            kind = _kind(element)
+            verdict = kind == _CHROME or (kind == _LAYOUT and not _wrapper(element, page))
+        page.blocked[element.mem_id] = verdict
+    return verdict
+
+
+def _preferred(page: _Page) -> LexborNode | None:
     """The largest element of the first preferred kind that holds a real article.
 
     A bare <article> must also hold a twentieth of the page's text: on a page whose article is
@@ -567,16 +712,164 @@ def _preferred(root: LexborNode, blocking: set[int], root_len: int) -> LexborNod
     """
     for kind, selector in enumerate(_PREFERRED):
         best, best_len = None, 0
-        for node in root.css(selector)[:_MAX_CANDIDATES]:
-            if _inside(node, blocking):
+        for node in page.root.css(selector)[:_MAX_CANDIDATES]:
+            if _blocked(node, page):
                 continue
             size = len(node.text())
             if size > best_len:
                 best, best_len = node, size
         bare = kind == len(_PREFERRED) - 1
-        if best is not None and best_len >= _MIN_MAIN and (not bare or best_len * 20 >= root_len):
+        if (
+            best is not None
+            and best_len >= _MIN_MAIN
+            and (not bare or best_len * 20 >= _page_len(page))
+        ):
             return best
     return None
+
+
+def _leads(main: LexborNode) -> list[LexborNode]:
+    """Lead elements in front of the main element, in document order: its earlier siblings
+    and those of its ancestors inside the article's container (up to an <article> or the
+    body), that are leads or hold one, and whose text the main element does not repeat."""
+    levels: list[list[LexborNode]] = []
+    node = main
+    for _ in range(_MAX_LEVELS):
+        parent = node.parent
+        if node.tag == "article" or parent is None or parent.tag in _NOT_CHROME_TAGS:
+            break
+        level: list[LexborNode] = []
+        sibling = node.prev
+        for _ in range(_MAX_SIBLINGS):
+            if sibling is None:
+                break
+            if sibling.is_element_node and not _kind(sibling):
+                level[:0] = _lead_elements(sibling)
+            sibling = sibling.prev
+        levels.append(level)
+        node = parent
+    leads = [lead for level in reversed(levels) for lead in level]
+    if not leads:
+        return []
+    # a body that repeats the lead does so in its first elements
+    start, child = [], main.child
+    for _ in range(len(leads) + 3):
+        if child is None:
+            break
+        start.append(child.text(separator=" "))
+        child = child.next
+    opening = _clean(" ".join(start))
+    return [lead for lead in leads if _clean(lead.text(separator=" ")) not in opening]
+
+
+def _lead_elements(node: LexborNode) -> list[LexborNode]:
+    """The node when it is a lead, else the outermost leads inside it outside chrome."""
+    if _is_lead(node):
+        return [node]
+    if node.tag not in _LEAD_CONTAINERS:
+        return []
+    key = node.mem_id
+    found: list[LexborNode] = []
+    taken: set[int] = set()
+    for inner in node.css(_NAMED)[:_MAX_CANDIDATES]:
+        if inner.mem_id == key or not _is_lead(inner):
+            continue
+        current, clear = inner.parent, True
+        for _ in range(_MAX_WALK):
+            if current is None or current.mem_id == key:
+                break
+            if current.mem_id in taken or _kind(current):
+                clear = False
+                break
+            current = current.parent
+        if clear:
+            found.append(inner)
+            taken.add(inner.mem_id)
+    return found
+
+
+def _is_lead(node: LexborNode) -> bool:
+    """A lead is named so, is not chrome, and holds a phrase of its own (a link to the home
+    page in an "intro" box, or a teaser that is all link, is not one)."""
+    if node.tag not in _LEAD_TAGS:
+        return False
+    attrs = node.attributes
+    value = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    if value == " " or not _lead_value(value) or _kind(node):
+        return False
+    size = len(_clean(node.text()))
+    linked = sum(len(_clean(a.text())) for a in node.css("a")[:_MAX_SIBLINGS])
+    return size >= _MIN_PARAGRAPH and linked * 2 < size
+
+
+def _tail(main: LexborNode) -> list[LexborNode]:
+    """Paragraphs that broken markup pushed out of the main element.
+
+    Stray end tags close the main element and its containers early, so the paragraphs after
+    them land as siblings of the main element or of one of its ancestors. Taken are the <p>s
+    of sentence text (not chrome) that follow it with nothing else in between, level by level
+    up to the body.
+    """
+    found: list[LexborNode] = []
+    node = main
+    for _ in range(_MAX_LEVELS):
+        if node.tag in _NOT_CHROME_TAGS:
+            break
+        sibling = node.next
+        for _ in range(_MAX_SIBLINGS):
+            if sibling is None:
+                break
+            if sibling.is_element_node:
+                if sibling.tag != "p" or _kind(sibling) or not _sentences(sibling):
+                    return found
+                found.append(sibling)
+            elif sibling.is_text_node and (sibling.text_content or "").strip():
+                return found
+            sibling = sibling.next
+        else:
+            return found
+        parent = node.parent
+        if parent is None:
+            break
+        node = parent
+    return found
+
+
+def _sentences(node: LexborNode) -> bool:
+    """Whether the paragraph reads as sentences: long enough and ending one."""
+    text = _clean(node.text())
+    return len(text) >= _MIN_PARAGRAPH and _SENTENCE_END.search(text) is not None
+
+
+def _heading(page: _Page, nodes: list[LexborNode]) -> LexborNode | None:
+    """The page's first <h1> outside chrome, with the chrome inside it removed (but for chrome
+    holding the article's nodes: an <h1> that holds them is broken markup)."""
+    found = page.root.css_first("h1")
+    if found is not None and _blocked(found, page):
+        found = next((h for h in page.root.css("h1")[:20] if not _blocked(h, page)), None)
+    if found is None:
+        return None
+    chrome = _chrome(found)
+    if chrome:
+        keep = {found.mem_id}  # itself when it is a layout element wrapping the page
+        for node in nodes:
+            keep |= _lineage(node)
+        for element, _ in reversed(chrome):
+            if element.mem_id not in keep:
+                element.decompose()
+    return found
+
+
+def _lineage(node: LexborNode) -> set[int]:
+    """The node and its ancestors."""
+    ids: set[int] = set()
+    current: LexborNode | None = node
+    for _ in range(_MAX_WALK):
+        if current is None:
+            break
+        ids.add(current.mem_id)
+        current = current.parent
+    return ids
 
 
 def _densest(root: LexborNode) -> LexborNode:
@@ -609,18 +902,6 @@ def _densest(root: LexborNode) -> LexborNode:
     return nodes[max(scores, key=scores.__getitem__)]
 
 
-def _lineage(node: LexborNode) -> set[int]:
-    """The node and its ancestors."""
-    ids: set[int] = set()
-    current: LexborNode | None = node
-    for _ in range(_MAX_WALK):
-        if current is None:
-            break
-        ids.add(current.mem_id)
-        current = current.parent
-    return ids
-
-
 def _inside(node: LexborNode | None, ids: set[int]) -> bool:
     """Whether the node or one of its ancestors is in `ids`."""
     for _ in range(_MAX_WALK):
@@ -633,14 +914,20 @@ def _inside(node: LexborNode | None, ids: set[int]) -> bool:
 
 
 def _collect(nodes: Iterable[LexborNode]) -> list[str]:
-    """The paragraphs of the nodes, in one text pass after marking the block boundaries."""
+    """The paragraphs of the nodes, in one text pass after marking the block boundaries.
+
+    The elements are walked in Python rather than picked by a CSS selector list: an article
+    holds a few dozen elements, and parsing a long selector costs more than walking them.
+    """
     texts = []
     for node in nodes:
-        for block in node.css(_BLOCKS):
-            block.insert_before(_MARK)
-            block.insert_after(_MARK)
-        for cell in node.css(_CELLS):
-            cell.insert_after(" ")
+        elements = [(e, e.tag) for e in node.traverse()]
+        for element, tag in elements:
+            if tag in _BLOCKS:
+                element.insert_before(_MARK)
+                element.insert_after(_MARK)
+            elif tag in _CELLS:
+                element.insert_after(" ")
         texts.append(node.text())
-    text = _BREAKS.sub("\n", _SPACES.sub(" ", _MARK.join(texts)))
-    return list(filter(None, _JUNK_LINE.sub("", text).strip().split("\n")))
+    parts = " ".join(_MARK.join(texts).split()).split(_MARK)
+    return [p for p in map(str.strip, parts) if p and not _JUNK.fullmatch(p)]

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.encoding import decode_page
 from monitor.parse import (
     MAX_INPUT_BYTES,
     Article,
@@ -134,6 +135,28 @@ def test_a_header_latin1_default_yields_to_the_meta_charset() -> None:
     data = page("ru-cp1251-meta.html")
     text = decode(data, "text/html; charset=ISO-8859-1")
     assert "Число казахстанцев, работающих в России" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "as_is"),
+    [
+        ("Квота — 29 тыс.".encode(), None, True),
+        ("Квота — 29 тыс.".encode(), "text/html; charset=windows-1251", True),
+        (b"<p>Quota: 29,000</p>", None, True),
+        (b"\xef\xbb\xbf<p>Quota</p>", None, False),
+        ("Квота — 29 тыс.".encode("cp1251"), "text/html; charset=windows-1251", False),
+        ("Квота".encode()[:-1], None, False),
+    ],
+    ids=["utf8", "utf8-despite-label", "ascii", "bom", "cp1251", "cut-character"],
+)
+def test_decode_page_says_when_the_text_is_the_utf8_bytes_as_they_are(
+    data: bytes, content_type: str | None, as_is: bool
+) -> None:
+    text, same = decode_page(data, content_type)
+    assert text == decode(data, content_type)
+    assert same is as_is
+    if as_is:
+        assert text.encode() == data
 
 
 def test_utf16_without_bom_is_recognised() -> None:
@@ -332,6 +355,100 @@ def test_drupal_views_rows_are_content() -> None:
         "</div></div></div>"
     )
     assert "29,000 people" in parse_html(html).text
+
+
+# --- lead and paragraphs around the main element --------------------------------------
+
+
+def test_lead_outside_the_article_body_comes_before_it() -> None:
+    article = load_article(page("kk-lead-outside-body.html"))
+    assert paragraphs(article) == [
+        "Оңтүстік Кореяда 15 мыңға жуық қазақстандық жұмыс істейді",
+        "Еңбек министрлігі шетелдегі қазақстандық жұмысшылар туралы жаңа деректерді жариялады.",
+        "Министрліктің мәліметінше, Оңтүстік Кореяда 15 мыңға жуық қазақстандық еңбек етеді.",
+        "Олардың көбі құрылыс пен ауыл шаруашылығында жұмыс істейді.",
+    ]
+    for chrome in ("4 321", "1 234", "29 мың", "3 жыл", "543", "8 800", "2011", "Сондай-ақ"):
+        assert chrome not in article.text
+
+
+def test_subtitle_and_lead_next_to_the_body_are_kept_but_teasers_are_not() -> None:
+    article = load_article(page("en-lead-subtitle.html"))
+    assert paragraphs(article) == [
+        "Seasonal workers: 2,400 places agreed with Britain",
+        "The labour ministry expects the first group to leave in March",
+        "Kazakhstan and the United Kingdom have agreed on 2,400 places for seasonal farm workers "
+        "next year.",
+        "The places are twice as many as this year, when about 1,200 citizens picked berries in "
+        "Kent.",
+        "Recruiters must hold a licence, and workers pay no fees, the ministry said.",
+    ]
+    for chrome in ("543", "93 issued", "5,678", "8,888", "365", "Most read"):
+        assert chrome not in article.text
+
+
+def test_a_lead_the_body_repeats_is_not_doubled() -> None:
+    lead = "Квота на иностранную рабочую силу на 2026 год составит 29 тыс. человек."
+    html = (
+        f'<div class="story"><div class="story__lead">{lead}</div><div class="article-body">'
+        f"<p>{lead}</p><p>Большая часть квоты пойдёт на строительство и сельское хозяйство.</p>"
+        "</div></div>"
+    )
+    assert parse_html(html).text.count(lead) == 1
+
+
+def test_a_photo_credit_named_lead_is_not_a_lead() -> None:
+    html = (
+        '<div class="story"><div class="lead-photo">Фото: пресс-служба, 2025</div>'
+        '<div class="article-body"><p>В Турции работают около 4 600 граждан Казахстана, '
+        "сообщило министерство труда.</p></div></div>"
+    )
+    assert "Фото" not in parse_html(html).text
+
+
+def test_a_lead_outside_the_article_element_is_not_taken() -> None:
+    html = (
+        '<div class="page"><p class="lead">Another story: tenge falls to 543 per dollar today.</p>'
+        '<article><h1>Visas</h1><div class="article__lead">Kazakhstan issued 93 investor visas '
+        'this year.</div><div itemprop="articleBody"><p>Most of the visas went to investors from '
+        "China and Turkey, the ministry said.</p></div></article></div>"
+    )
+    assert paragraphs(parse_html(html)) == [
+        "Visas",
+        "Kazakhstan issued 93 investor visas this year.",
+        "Most of the visas went to investors from China and Turkey, the ministry said.",
+    ]
+
+
+def test_paragraphs_pushed_out_of_the_body_by_stray_end_tags_are_kept() -> None:
+    article = load_article(page("ru-broken-tail.html"))
+    assert paragraphs(article) == [
+        "Более 126 тысяч казахстанцев работают за рубежом",
+        "Министерство труда подсчитало граждан, работающих за границей по трудовым договорам.",
+        "Один: в прошлом году таких было на 8 тысяч меньше.",
+        "Два: 126 000 человек трудоустроены в 40 странах, больше всего — в России и Южной Корее.",
+        "Ещё около 4 600 граждан работают в Турции, сообщили в ведомстве.",
+    ]
+    for chrome in ("777", "9 999", "Похожие", "8 800"):
+        assert chrome not in article.text
+
+
+def test_a_caption_after_the_body_is_not_taken_for_its_text() -> None:
+    html = (
+        '<div class="wrap"><div class="article-body"><p>Казахстанцы перевели из России '
+        "412 млн долларов за полугодие.</p><p>Годом ранее сумма была на пятую часть больше.</p>"
+        '</div></div><p>Фото: Астана хабар</p><div class="x">Реклама</div>'
+        "<p>Редакция работает круглосуточно, пишите нам.</p>"
+    )
+    text = parse_html(html).text
+    assert "412 млн долларов" in text
+    assert "Фото" not in text
+    assert "Редакция" not in text
+
+
+def test_utf8_page_parses_the_same_from_bytes_and_from_text() -> None:
+    data = page("kk-lead-outside-body.html")
+    assert load_article(data) == parse_html(data.decode("utf-8"))
 
 
 # --- selectors -------------------------------------------------------------------------
