@@ -1,0 +1,1086 @@
+"""History in SQLite: sources, articles, the facts extracted from them, and the changes found.
+
+One SQLite file (WAL mode) holds everything. An article and everything extracted from it is
+written in one transaction, so a process killed at any moment leaves either the whole article
+or nothing of it, and a rerun never duplicates a figure or a change.
+
+Tables:
+
+* ``sources``: fetch state and health of each news source.
+* ``articles``: one row per canonical URL, with its text (kept for ``reextract``).
+* ``figures`` / ``statuses``: what each article said, one row per extracted item.
+* ``facts``: one value of one series at one reference date; ``fact_sources`` links a fact to
+  every article that reported it (a repeat by another outlet adds a source, not a fact).
+* ``changes``: first sightings and changes, found by a run or by a re-extraction.
+* ``deliveries``: which change went out on which channel (the digests' outbox).
+
+A figure series is a metric with its dims *and unit* (fines in KZT and in USD are two
+series: no currency conversion). Times written by this module are ISO 8601 in UTC with
+seconds ("2025-10-09T12:00:00+00:00"), so that they sort as text; the clock is never read
+here, every time is passed in.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import math
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .compare import FactRow, decide, dims_key, ref_end
+from .extract import Extraction, Figure, Status
+
+SCHEMA_VERSION = 1
+FOUND_BY = ("run", "reextract")
+MAX_TITLE = 1_000
+MAX_EVIDENCE = 2_000
+_CHUNK = 500  # host parameters per IN (...) query
+
+Extract = Callable[[str, str | None, str | None], Extraction]
+
+
+class StoreError(Exception):
+    """The database cannot be used: one line naming the file."""
+
+
+# --------------------------------------------------------------------------- schema
+
+_V1 = """
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    url TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    first_fetch TEXT,
+    last_fetch TEXT,
+    last_success TEXT,
+    last_error TEXT,
+    last_status INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0,
+    newest_item TEXT,
+    items INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    guid TEXT,
+    source TEXT,
+    title TEXT,
+    lang TEXT,
+    published TEXT,
+    fetched_at TEXT,
+    updated_at TEXT,
+    content_hash TEXT,
+    text TEXT
+);
+CREATE INDEX articles_order ON articles (fetched_at, id);
+CREATE TABLE facts (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('figure', 'status')),
+    metric TEXT,
+    dims_key TEXT,
+    unit TEXT,
+    value REAL,
+    value_max REAL,
+    bound TEXT,
+    counterparty TEXT,
+    status TEXT,
+    current INTEGER NOT NULL DEFAULT 1,
+    as_of TEXT,
+    ref_end TEXT,
+    first_seen_at TEXT NOT NULL
+);
+CREATE INDEX facts_series ON facts (metric, dims_key, unit, ref_end);
+CREATE INDEX facts_counterparty ON facts (counterparty, ref_end);
+CREATE TABLE fact_sources (
+    fact_id INTEGER NOT NULL REFERENCES facts (id) ON DELETE CASCADE,
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    UNIQUE (fact_id, article_id)
+);
+CREATE INDEX fact_sources_article ON fact_sources (article_id);
+CREATE TABLE figures (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    dims_key TEXT NOT NULL,
+    value REAL NOT NULL,
+    value_max REAL,
+    unit TEXT NOT NULL,
+    bound TEXT,
+    as_of TEXT,
+    ref_end TEXT,
+    lang TEXT,
+    evidence TEXT,
+    fact_id INTEGER REFERENCES facts (id)
+);
+CREATE INDEX figures_article ON figures (article_id);
+CREATE INDEX figures_fact ON figures (fact_id);
+CREATE TABLE statuses (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    counterparty TEXT NOT NULL,
+    status TEXT NOT NULL,
+    current INTEGER NOT NULL,
+    as_of TEXT,
+    ref_end TEXT,
+    lang TEXT,
+    evidence TEXT,
+    fact_id INTEGER REFERENCES facts (id)
+);
+CREATE INDEX statuses_article ON statuses (article_id);
+CREATE INDEX statuses_fact ON statuses (fact_id);
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('figure', 'status')),
+    metric TEXT,
+    dims_key TEXT,
+    unit TEXT,
+    counterparty TEXT,
+    old_value REAL,
+    new_value REAL,
+    old_status TEXT,
+    new_status TEXT,
+    as_of TEXT,
+    ref_end TEXT,
+    fact_id INTEGER REFERENCES facts (id) ON DELETE SET NULL,
+    detected_at TEXT NOT NULL,
+    found_by TEXT NOT NULL CHECK (found_by IN ('run', 'reextract')),
+    evidence TEXT,
+    article_id INTEGER REFERENCES articles (id) ON DELETE SET NULL
+);
+CREATE INDEX changes_detected ON changes (detected_at, id);
+CREATE INDEX changes_fact ON changes (fact_id);
+CREATE INDEX changes_article ON changes (article_id);
+CREATE TABLE deliveries (
+    change_id INTEGER NOT NULL REFERENCES changes (id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    UNIQUE (change_id, channel)
+)
+"""
+
+
+def _migrate_v1(conn: sqlite3.Connection) -> None:
+    for statement in _V1.split(";"):
+        conn.execute(statement)
+
+
+# MIGRATIONS[n] takes a database at schema version n to version n + 1.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating it and its folder if needed) and migrate the monitor database."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create its folder: {exc.strerror}") from None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the database: {exc}") from None
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, path)
+        return sqlite_utils.Database(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(f"{path}: {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _schema_version(conn: sqlite3.Connection, path: Path) -> int:
+    tables = {
+        row[0]
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not row[0].startswith("sqlite_")
+    }
+    if "meta" not in tables:
+        if tables:
+            raise StoreError(
+                f"{path}: not a monitor database (it has tables {', '.join(sorted(tables))} "
+                "but no schema version)"
+            )
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except ValueError:
+        raise StoreError(f"{path}: meta.schema_version is not a number: {row[0]!r}") from None
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    while True:
+        conn.execute("BEGIN IMMEDIATE")  # another process may be migrating at the same time
+        try:
+            version = _schema_version(conn, path)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path}: database schema version {version} is newer than this monitor "
+                    f"understands ({SCHEMA_VERSION}); upgrade the monitor"
+                )
+            if version == SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return
+            if version == 0:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+            MIGRATIONS[version](conn)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [str(version + 1)],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+@contextmanager
+def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction. IMMEDIATE takes the write lock at once, so that two writers wait
+    for each other (busy_timeout) instead of failing on a lock upgrade."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+# --------------------------------------------------------------------------- run lock
+
+
+@contextmanager
+def run_lock(db_path: str | Path) -> Iterator[None]:
+    """Hold "<db>.lock" for the duration of one `monitor run` (or reextract). A second run
+    fails at once; the OS releases the lock when the holder exits or is killed."""
+    lock = Path(f"{db_path}.lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{lock}: cannot open the run lock: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise StoreError(
+                f"{db_path}: another `monitor run` is running (pid {holder})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the flock
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def text_hash(text: str) -> str:
+    """The content hash stored with an article: sha256 of its text."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _stamp(value: str | datetime) -> str:
+    """A time as ISO 8601 in UTC with seconds; a naive time or a bare date is taken as UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO date or time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    """The later of two ISO dates/times (either may be missing or unreadable)."""
+    if not a or not b:
+        return a or b
+    try:
+        return a if _stamp(a) >= _stamp(b) else b
+    except ValueError:
+        return max(a, b)
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit]
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _marks(items: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in items)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def source_state(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
+    """The stored fetch state and health of one source, or None if never fetched."""
+    cursor = db.execute("SELECT * FROM sources WHERE name = ?", [name])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+def record_fetch(
+    db: sqlite_utils.Database,
+    name: str,
+    url: str,
+    *,
+    at: str | datetime,
+    ok: bool,
+    status: int | None,
+    error: str | None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    newest_item: str | None = None,
+    new_items: int = 0,
+) -> None:
+    """Record one fetch of a source. `failures` counts consecutive failed fetches; the cache
+    validators are kept when a 304 (or a failure) brings none."""
+    stamp = _stamp(at)
+    with _transaction(db):
+        old = source_state(db, name) or {}
+        keep = not ok or status == 304
+        row = {
+            "name": name,
+            "url": url,
+            "etag": (etag or old.get("etag")) if keep else etag,
+            "last_modified": (last_modified or old.get("last_modified")) if keep else last_modified,
+            "first_fetch": old.get("first_fetch") or stamp,
+            "last_fetch": stamp,
+            "last_success": stamp if ok else old.get("last_success"),
+            "last_error": None if ok else (error or (f"HTTP {status}" if status else "failed")),
+            "last_status": status,
+            "failures": 0 if ok else int(old.get("failures") or 0) + 1,
+            "newest_item": _later(old.get("newest_item"), newest_item),
+            "items": int(old.get("items") or 0) + max(new_items, 0),
+        }
+        columns = list(row)
+        db.execute(
+            f"INSERT INTO sources ({', '.join(columns)}) VALUES ({_marks(columns)}) "
+            "ON CONFLICT (name) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "name"),
+            list(row.values()),
+        )
+
+
+# --------------------------------------------------------------------------- articles
+
+
+def known_article(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None:
+    """The id and content hash of the stored article at this (canonical) URL."""
+    row = db.execute("SELECT id, content_hash FROM articles WHERE url = ?", [url]).fetchone()
+    return None if row is None else {"id": row[0], "content_hash": row[1]}
+
+
+def save_article(
+    db: sqlite_utils.Database,
+    *,
+    source: str,
+    url: str,
+    guid: str | None,
+    title: str | None,
+    lang: str,
+    published: str | None,
+    fetched_at: str | datetime,
+    text: str,
+    extraction: Extraction,
+    found_by: str = "run",
+) -> list[dict[str, Any]]:
+    """Store an article with what was extracted from it, compare each figure and status with
+    the stored facts, and return the changes this found (in the `changes()` shape).
+
+    The same URL with the same text is a no-op. The same URL with another text replaces the
+    article's text and what was extracted from it; facts it still reports keep their changes,
+    so nothing is reported twice. Everything happens in one transaction."""
+    if not url:
+        raise ValueError("save_article: the article has no URL")
+    if found_by not in FOUND_BY:
+        raise ValueError(f"save_article: found_by must be one of {FOUND_BY}, not {found_by!r}")
+    stamp = _stamp(fetched_at)
+    digest = text_hash(text)
+    with _transaction(db):
+        known = known_article(db, url)
+        if known is not None and known["content_hash"] == digest:
+            return []
+        values = [guid, source, _clip(title, MAX_TITLE), lang, published, digest, text]
+        if known is not None:
+            article_id = int(known["id"])
+            _forget_article(db, article_id)
+            db.execute(
+                "UPDATE articles SET guid = ?, source = ?, title = ?, lang = ?, published = ?, "
+                "content_hash = ?, text = ?, updated_at = ?, fetched_at = coalesce(fetched_at, ?) "
+                "WHERE id = ?",
+                [*values, stamp, stamp, article_id],
+            )
+        else:
+            cursor = db.execute(
+                "INSERT INTO articles (guid, source, title, lang, published, content_hash, text, "
+                "url, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*values, url, stamp],
+            )
+            article_id = int(cursor.lastrowid or 0)
+        run = _apply(db, _Pass(article_id, stamp, stamp, found_by), extraction, published)
+        return _changes_by_id(db, run.change_ids)
+
+
+def _forget_article(db: sqlite_utils.Database, article_id: int) -> None:
+    """Remove what an article said, before it is read again. A fact no other article reports
+    goes too, unless a change was reported on it (the change stays, with its fact)."""
+    facts = [
+        r[0]
+        for r in db.execute("SELECT fact_id FROM fact_sources WHERE article_id = ?", [article_id])
+    ]
+    db.execute("DELETE FROM fact_sources WHERE article_id = ?", [article_id])
+    db.execute("DELETE FROM figures WHERE article_id = ?", [article_id])
+    db.execute("DELETE FROM statuses WHERE article_id = ?", [article_id])
+    for fact_id in facts:
+        db.execute(
+            "DELETE FROM facts WHERE id = ? "
+            "AND NOT EXISTS (SELECT 1 FROM fact_sources WHERE fact_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM changes WHERE fact_id = ?)",
+            [fact_id, fact_id, fact_id],
+        )
+
+
+# Existing changes by (kind, metric, dims_key, unit, counterparty, old_value, new_value,
+# old_status, new_status, ref_end): what a re-extraction finds again is kept, not duplicated.
+_Reuse = dict[tuple[Any, ...], list[int]]
+
+
+@dataclass
+class _Pass:
+    """One article being applied: where its items go and what they did."""
+
+    article_id: int
+    seen_at: str  # first_seen_at of the facts it creates
+    detected_at: str  # detected_at of the changes it finds
+    found_by: str
+    reuse: _Reuse | None = None
+    change_ids: list[int] = field(default_factory=list)
+    new_changes: int = 0
+    figures: int = 0
+    statuses: int = 0
+
+
+def _apply(
+    db: sqlite_utils.Database, run: _Pass, extraction: Extraction, published: str | None
+) -> _Pass:
+    """Write one article's figures and statuses, deciding for each whether it is a new fact,
+    a repeat, a change or history. Items are taken oldest reference date first, so that what
+    one article tells about several dates is read in the order it happened."""
+    published = extraction.published or published
+    figures = sorted(
+        ((ref_end(f.as_of, published), n, f) for n, f in enumerate(extraction.figures)),
+        key=lambda t: (t[0] or "", t[1]),
+    )
+    for ref, _, figure in figures:
+        _apply_figure(db, run, figure, ref)
+    # an article's current status first: the others are its account of the past
+    statuses = sorted(
+        ((ref_end(s.as_of, published), n, s) for n, s in enumerate(extraction.statuses)),
+        key=lambda t: (not t[2].current, t[0] or "", t[1]),
+    )
+    for ref, _, status in statuses:
+        _apply_status(db, run, status, ref)
+    return run
+
+
+def _fact_rows(
+    db: sqlite_utils.Database, key_sql: str, key: list[Any], ref: str | None, *, status: bool
+) -> list[FactRow]:
+    """The facts of one series that `decide` needs: the latest (for statuses, the latest
+    given as current) and those dated like the latest fact not after `ref`. Three lookups
+    on the series index, however long the history."""
+    value = "status" if status else "value"
+    columns = f"id, {value}, ref_end, current"
+    where = f"{key_sql} AND current = 1" if status else key_sql
+    rows = db.execute(
+        f"SELECT {columns} FROM facts WHERE {where} "
+        f"AND ref_end IS (SELECT max(ref_end) FROM facts WHERE {where}) ORDER BY id LIMIT 1",
+        [*key, *key],
+    ).fetchall()
+    in_force = None
+    if ref is not None:
+        in_force = db.execute(
+            f"SELECT max(ref_end) FROM facts WHERE {key_sql} AND ref_end <= ?", [*key, ref]
+        ).fetchone()[0]
+    if in_force is None:
+        rows += db.execute(f"SELECT {columns} FROM facts WHERE {key_sql} AND ref_end IS NULL", key)
+    else:
+        rows += db.execute(
+            f"SELECT {columns} FROM facts WHERE {key_sql} AND ref_end = ?", [*key, in_force]
+        )
+    unique = {r[0]: r for r in rows}
+    return [FactRow(r[0], r[1], r[2], bool(r[3])) for r in unique.values()]
+
+
+def _apply_figure(db: sqlite_utils.Database, run: _Pass, figure: Figure, ref: str | None) -> None:
+    value = float(figure.value)
+    if not math.isfinite(value):
+        raise ValueError(f"figure {figure.metric}: value is not a finite number: {figure.value}")
+    dk = dims_key(dict(figure.dims))
+    key = [figure.metric, dk, figure.unit]
+    key_sql = "metric = ? AND dims_key = ? AND unit = ?"
+    decision = decide(_fact_rows(db, key_sql, key, ref, status=False), value, ref)
+    if decision.kind == "same" and decision.fact_id is not None:
+        fact_id = decision.fact_id
+    else:
+        fact_id = _insert(
+            db,
+            "facts",
+            kind="figure",
+            metric=figure.metric,
+            dims_key=dk,
+            unit=figure.unit,
+            value=value,
+            value_max=figure.value_max,
+            bound=figure.bound,
+            as_of=figure.as_of,
+            ref_end=ref,
+            first_seen_at=run.seen_at,
+            current=1,
+        )
+    evidence = _clip(figure.evidence, MAX_EVIDENCE)
+    _link(db, fact_id, run.article_id)
+    _insert(
+        db,
+        "figures",
+        article_id=run.article_id,
+        metric=figure.metric,
+        dims_key=dk,
+        value=value,
+        value_max=figure.value_max,
+        unit=figure.unit,
+        bound=figure.bound,
+        as_of=figure.as_of,
+        ref_end=ref,
+        lang=figure.lang,
+        evidence=evidence,
+        fact_id=fact_id,
+    )
+    run.figures += 1
+    if decision.kind in ("first", "change"):
+        old = decision.old if isinstance(decision.old, float | int) else None
+        change = {
+            "kind": "figure",
+            "metric": figure.metric,
+            "dims_key": dk,
+            "unit": figure.unit,
+            "counterparty": None,
+            "old_value": old,
+            "new_value": value,
+            "old_status": None,
+            "new_status": None,
+            "ref_end": ref,
+        }
+        _record_change(db, run, change, as_of=figure.as_of, fact_id=fact_id, evidence=evidence)
+
+
+def _apply_status(db: sqlite_utils.Database, run: _Pass, status: Status, ref: str | None) -> None:
+    key_sql = "counterparty = ? AND kind = 'status'"
+    rows = _fact_rows(db, key_sql, [status.counterparty], ref, status=True)
+    decision = decide(rows, status.status, ref, current=status.current)
+    if decision.kind == "same" and decision.fact_id is not None:
+        fact_id = decision.fact_id
+        if status.current:
+            db.execute("UPDATE facts SET current = 1 WHERE id = ? AND current = 0", [fact_id])
+    else:
+        fact_id = _insert(
+            db,
+            "facts",
+            kind="status",
+            counterparty=status.counterparty,
+            status=status.status,
+            current=int(status.current),
+            as_of=status.as_of,
+            ref_end=ref,
+            first_seen_at=run.seen_at,
+        )
+    evidence = _clip(status.evidence, MAX_EVIDENCE)
+    _link(db, fact_id, run.article_id)
+    _insert(
+        db,
+        "statuses",
+        article_id=run.article_id,
+        counterparty=status.counterparty,
+        status=status.status,
+        current=int(status.current),
+        as_of=status.as_of,
+        ref_end=ref,
+        lang=status.lang,
+        evidence=evidence,
+        fact_id=fact_id,
+    )
+    run.statuses += 1
+    if decision.kind in ("first", "change"):
+        change = {
+            "kind": "status",
+            "metric": None,
+            "dims_key": None,
+            "unit": None,
+            "counterparty": status.counterparty,
+            "old_value": None,
+            "new_value": None,
+            "old_status": decision.old if isinstance(decision.old, str) else None,
+            "new_status": status.status,
+            "ref_end": ref,
+        }
+        _record_change(db, run, change, as_of=status.as_of, fact_id=fact_id, evidence=evidence)
+
+
+def _insert(db: sqlite_utils.Database, table: str, **row: Any) -> int:
+    columns = list(row)
+    cursor = db.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(columns)})",
+        list(row.values()),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _link(db: sqlite_utils.Database, fact_id: int, article_id: int) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO fact_sources (fact_id, article_id) VALUES (?, ?)",
+        [fact_id, article_id],
+    )
+
+
+def _record_change(
+    db: sqlite_utils.Database,
+    run: _Pass,
+    change: dict[str, Any],
+    *,
+    as_of: str | None,
+    fact_id: int,
+    evidence: str | None,
+) -> None:
+    if run.reuse is not None:
+        same = run.reuse.get(tuple(change.values()))
+        if same:
+            change_id = same.pop(0)
+            db.execute("UPDATE changes SET fact_id = ? WHERE id = ?", [fact_id, change_id])
+            run.change_ids.append(change_id)
+            return
+    change_id = _insert(
+        db,
+        "changes",
+        **change,
+        as_of=as_of,
+        fact_id=fact_id,
+        detected_at=run.detected_at,
+        found_by=run.found_by,
+        evidence=evidence,
+        article_id=run.article_id,
+    )
+    run.change_ids.append(change_id)
+    run.new_changes += 1
+
+
+# --------------------------------------------------------------------------- changes
+
+
+_CHANGE_COLUMNS = (
+    "c.id, c.kind, c.metric, c.dims_key, c.unit, c.counterparty, c.old_value, c.new_value, "
+    "c.old_status, c.new_status, c.as_of, c.ref_end, c.fact_id, c.detected_at, c.found_by, "
+    "c.evidence, a.url"
+)
+
+
+def _select_changes(
+    db: sqlite_utils.Database, where: str = "1", params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    rows = db.execute(
+        f"SELECT {_CHANGE_COLUMNS} FROM changes c LEFT JOIN articles a ON a.id = c.article_id "
+        f"WHERE {where} ORDER BY c.detected_at, c.id",
+        list(params),
+    ).fetchall()
+    urls = _source_urls(db, [r[12] for r in rows if r[12] is not None])
+    out = []
+    for row in rows:
+        (cid, kind, metric, dk, unit, party, old_v, new_v, old_s, new_s) = row[:10]
+        (as_of, ref, fact_id, detected_at, found_by, evidence, url) = row[10:]
+        change: dict[str, Any] = {"id": cid, "kind": kind}
+        if kind == "figure":
+            change |= {"metric": metric, "dims": json.loads(dk or "{}")}
+            change |= {"old": _number(old_v), "new": _number(new_v), "unit": unit}
+        else:
+            change |= {"counterparty": party, "old": old_s, "new": new_s}
+        sources = [url] if url else []
+        sources += [u for u in urls.get(fact_id, []) if u != url]
+        change |= {
+            "as_of": as_of or ref,
+            "ref_end": ref,
+            "sources": sources,
+            "detected_at": detected_at,
+            "first_seen": change["old"] is None,
+            "found_by": found_by,
+            "evidence": evidence,
+        }
+        out.append(change)
+    return out
+
+
+def _source_urls(db: sqlite_utils.Database, fact_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The article URLs behind each fact, the first reporter first."""
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(sorted(set(fact_ids))):
+        rows = db.execute(
+            "SELECT fs.fact_id, a.url FROM fact_sources fs JOIN articles a ON a.id = fs.article_id "
+            f"WHERE fs.fact_id IN ({_marks(chunk)}) ORDER BY fs.rowid",
+            list(chunk),
+        )
+        for fact_id, url in rows:
+            out.setdefault(fact_id, []).append(url)
+    return out
+
+
+def _changes_by_id(db: sqlite_utils.Database, ids: list[int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for chunk in _chunks(ids):
+        out += _select_changes(db, f"c.id IN ({_marks(chunk)})", chunk)
+    order = {cid: n for n, cid in enumerate(ids)}
+    return sorted(out, key=lambda c: order[c["id"]])
+
+
+def changes(
+    db: sqlite_utils.Database,
+    *,
+    since: str | datetime | None = None,
+    include_reextract: bool = True,
+) -> list[dict[str, Any]]:
+    """Every change (first sightings included), oldest first, in the SPEC `monitor changes
+    --json` shape plus id, unit, ref_end, first_seen, found_by and evidence. `sources` lists
+    every article behind the fact, the one that made the change first."""
+    where, params = ["1"], []
+    if since is not None:
+        where.append("c.detected_at >= ?")
+        params.append(_stamp(since))
+    if not include_reextract:
+        where.append("c.found_by = 'run'")
+    return _select_changes(db, " AND ".join(where), params)
+
+
+def pending(
+    db: sqlite_utils.Database, channel: str, *, include_reextract: bool = False
+) -> list[dict[str, Any]]:
+    """The changes not yet delivered on `channel`, oldest first (the `changes()` shape)."""
+    where = "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.change_id = c.id AND d.channel = ?)"
+    if not include_reextract:
+        where += " AND c.found_by = 'run'"
+    return _select_changes(db, where, [channel])
+
+
+def mark_delivered(
+    db: sqlite_utils.Database, channel: str, change_ids: list[int], at: str | datetime
+) -> None:
+    """Record that these changes went out on `channel` (again: no-op)."""
+    stamp = _stamp(at)
+    with _transaction(db):
+        for chunk in _chunks(sorted(set(change_ids))):
+            found = {
+                r[0]
+                for r in db.execute(f"SELECT id FROM changes WHERE id IN ({_marks(chunk)})", chunk)
+            }
+            if missing := sorted(set(chunk) - found):
+                raise ValueError(f"mark_delivered: no change with id {missing[0]}")
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at) "
+                "VALUES (?, ?, ?)",
+                [(cid, channel, stamp) for cid in chunk],
+            )
+
+
+def add_change(db: sqlite_utils.Database, change: dict[str, Any]) -> int:
+    """Record a change given in the `changes()` shape, as an import would (also used by tests
+    of the digests): its new value becomes a fact whose sources are the given URLs (a URL
+    not stored yet gets a bare article row). Returns the change id."""
+    kind = change.get("kind")
+    if kind not in ("figure", "status"):
+        raise ValueError(f"add_change: kind must be 'figure' or 'status', not {kind!r}")
+    found_by = change.get("found_by") or "run"
+    if found_by not in FOUND_BY:
+        raise ValueError(f"add_change: found_by must be one of {FOUND_BY}, not {found_by!r}")
+    stamp = _stamp(change["detected_at"])
+    as_of = change.get("as_of")
+    ref = ref_end(as_of, None)
+    with _transaction(db):
+        articles = []
+        for url in change.get("sources") or []:
+            known = known_article(db, url)
+            articles.append(
+                known["id"] if known else _insert(db, "articles", url=url, fetched_at=stamp)
+            )
+        if kind == "figure":
+            dk = dims_key(dict(change.get("dims") or {}))
+            old, new = change.get("old"), change.get("new")
+            fact = {"metric": change["metric"], "dims_key": dk, "unit": change.get("unit")}
+            fact |= {"value": float(new), "bound": change.get("bound") or "exact"}
+            values = {
+                "old_value": None if old is None else float(old),
+                "new_value": float(new),
+            }
+        else:
+            fact = {"counterparty": change["counterparty"], "status": change["new"]}
+            values = {"old_status": change.get("old"), "new_status": change["new"]}
+        fact_id = _insert(
+            db, "facts", kind=kind, **fact, as_of=as_of, ref_end=ref, first_seen_at=stamp
+        )
+        for article_id in articles:
+            _link(db, fact_id, article_id)
+        return _insert(
+            db,
+            "changes",
+            kind=kind,
+            metric=fact.get("metric"),
+            dims_key=fact.get("dims_key"),
+            unit=fact.get("unit"),
+            counterparty=fact.get("counterparty"),
+            **values,
+            as_of=as_of,
+            ref_end=ref,
+            fact_id=fact_id,
+            detected_at=stamp,
+            found_by=found_by,
+            evidence=_clip(change.get("evidence"), MAX_EVIDENCE),
+            article_id=articles[0] if articles else None,
+        )
+
+
+# --------------------------------------------------------------------------- history
+
+
+def _sources(
+    db: sqlite_utils.Database, fact_ids: list[int], table: str
+) -> dict[int, list[dict[str, Any]]]:
+    """Each fact's sources: the article and what it said (evidence), first reporter first."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    item = (
+        f"(SELECT x.{{}} FROM {table} x WHERE x.fact_id = fs.fact_id "
+        "AND x.article_id = fs.article_id ORDER BY x.id LIMIT 1)"
+    )
+    for chunk in _chunks(fact_ids):
+        rows = db.execute(
+            "SELECT fs.fact_id, a.url, a.source, a.title, a.published, "
+            f"coalesce({item.format('lang')}, a.lang), {item.format('evidence')} "
+            "FROM fact_sources fs JOIN articles a ON a.id = fs.article_id "
+            f"WHERE fs.fact_id IN ({_marks(chunk)}) ORDER BY fs.rowid",
+            list(chunk),
+        )
+        for fact_id, url, source, title, published, lang, evidence in rows:
+            out.setdefault(fact_id, []).append(
+                {
+                    "url": url,
+                    "source": source,
+                    "title": title,
+                    "published": published,
+                    "lang": lang,
+                    "evidence": evidence,
+                }
+            )
+    return out
+
+
+_FIGURE_FACT = "id, metric, dims_key, unit, value, value_max, bound, as_of, ref_end, first_seen_at"
+
+
+def _figure_fact(row: Sequence[Any]) -> dict[str, Any]:
+    fact_id, metric, dk, unit, value, value_max, bound, as_of, ref, seen = row
+    return {
+        "id": fact_id,
+        "metric": metric,
+        "dims": json.loads(dk or "{}"),
+        "value": _number(value),
+        "value_max": _number(value_max),
+        "unit": unit,
+        "bound": bound,
+        "as_of": as_of or ref,  # unknown: the publication date it was compared by
+        "ref_end": ref,
+        "first_seen_at": seen,
+    }
+
+
+def history(db: sqlite_utils.Database, metric: str, dims: dict[str, str]) -> list[dict[str, Any]]:
+    """Every fact of one series, oldest reference date first (unknown dates first of all),
+    each with its sources and the evidence sentence of its first source."""
+    rows = db.execute(
+        f"SELECT {_FIGURE_FACT} FROM facts WHERE metric = ? AND dims_key = ? ORDER BY ref_end, id",
+        [metric, dims_key(dims)],
+    ).fetchall()
+    facts = [_figure_fact(r) for r in rows]
+    sources = _sources(db, [f["id"] for f in facts], "figures")
+    for fact in facts:
+        fact["sources"] = sources.get(fact["id"], [])
+        fact["evidence"] = next((s["evidence"] for s in fact["sources"] if s["evidence"]), None)
+    return facts
+
+
+def series(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every figure series (metric, dims, unit) with its latest fact and how many facts and
+    sources it has, by metric and dims."""
+    rows = db.execute(
+        f"SELECT {_FIGURE_FACT}, n, "
+        "(SELECT count(*) FROM fact_sources fs WHERE fs.fact_id = latest.id) "
+        f"FROM (SELECT {_FIGURE_FACT}, "
+        "row_number() OVER (PARTITION BY metric, dims_key, unit ORDER BY ref_end DESC, id) AS rn, "
+        "count(*) OVER (PARTITION BY metric, dims_key, unit) AS n "
+        "FROM facts WHERE kind = 'figure') AS latest WHERE rn = 1 "
+        "ORDER BY metric, dims_key, unit"
+    ).fetchall()
+    out = []
+    for row in rows:
+        latest = _figure_fact(row[:10])
+        fact_id = latest.pop("id")
+        out.append({**latest, "fact_id": fact_id, "facts": row[10], "sources": row[11]})
+    return out
+
+
+def status_timeline(
+    db: sqlite_utils.Database, counterparty: str | None = None
+) -> list[dict[str, Any]]:
+    """Every status fact, by counterparty then reference date, with its sources. `current`:
+    some article gave it as its current status (the others are articles' accounts of the
+    past); `latest`: the status that holds now for that counterparty."""
+    where, params = "kind = 'status'", []
+    if counterparty is not None:
+        where += " AND counterparty = ?"
+        params.append(counterparty)
+    rows = db.execute(
+        "SELECT id, counterparty, status, current, as_of, ref_end, first_seen_at FROM facts "
+        f"WHERE {where} ORDER BY counterparty, ref_end, id",
+        params,
+    ).fetchall()
+    sources = _sources(db, [r[0] for r in rows], "statuses")
+    latest: dict[str, tuple[str, int]] = {}
+    for fact_id, party, _, current, _, ref, _ in rows:
+        if current and (party not in latest or (ref or "", -fact_id) > latest[party]):
+            latest[party] = (ref or "", -fact_id)
+    out = []
+    for fact_id, party, status, current, as_of, ref, seen in rows:
+        found = sources.get(fact_id, [])
+        out.append(
+            {
+                "id": fact_id,
+                "counterparty": party,
+                "status": status,
+                "current": bool(current),
+                "latest": latest.get(party) == (ref or "", -fact_id),
+                "as_of": as_of or ref,
+                "ref_end": ref,
+                "first_seen_at": seen,
+                "evidence": next((s["evidence"] for s in found if s["evidence"]), None),
+                "sources": found,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- re-extraction
+
+
+def reextract(db: sqlite_utils.Database, extract: Extract, now: str | datetime) -> dict[str, int]:
+    """Rebuild figures, statuses, facts and their sources from the stored article texts with
+    the current rules (`extract(text, lang, published)`), replaying the articles in the order
+    they were first stored, in one transaction. A change found again is kept as it was
+    (delivered or not); a new one is recorded as found by 're-extract', so that digests leave
+    it out unless asked; changes no longer found stay, detached from any fact."""
+    stamp = _stamp(now)
+    counts = {"articles": 0, "figures": 0, "statuses": 0, "new_changes": 0}
+    with _transaction(db):
+        reuse: _Reuse = {}
+        for row in db.execute(
+            "SELECT id, kind, metric, dims_key, unit, counterparty, old_value, new_value, "
+            "old_status, new_status, ref_end FROM changes ORDER BY id"
+        ):
+            reuse.setdefault(tuple(row[1:]), []).append(row[0])
+        db.execute("UPDATE changes SET fact_id = NULL")
+        for table in ("fact_sources", "figures", "statuses", "facts"):
+            db.execute(f"DELETE FROM {table}")
+        order = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM articles WHERE text IS NOT NULL ORDER BY fetched_at, id"
+            )
+        ]
+        for article_id in order:
+            url, lang, published, fetched_at, text = db.execute(
+                "SELECT url, lang, published, fetched_at, text FROM articles WHERE id = ?",
+                [article_id],
+            ).fetchone()
+            try:
+                extraction = extract(text, lang, published)
+            except Exception as exc:
+                exc.add_note(f"while re-extracting {url}")
+                raise
+            run = _Pass(article_id, fetched_at or stamp, stamp, "reextract", reuse)
+            applied = _apply(db, run, extraction, published)
+            counts["articles"] += 1
+            counts["figures"] += applied.figures
+            counts["statuses"] += applied.statuses
+            counts["new_changes"] += applied.new_changes
+    return counts
+
+
+__all__ = [
+    "FOUND_BY",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "StoreError",
+    "add_change",
+    "changes",
+    "connect",
+    "history",
+    "known_article",
+    "mark_delivered",
+    "pending",
+    "record_fetch",
+    "reextract",
+    "run_lock",
+    "save_article",
+    "series",
+    "source_state",
+    "status_timeline",
+    "text_hash",
+]
