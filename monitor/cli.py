@@ -294,11 +294,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = asyncio.run(_run(settings, sources, rules, db, args))
         for outcome in summary.outcomes:
             if not outcome.ok:
-                print(f"  {outcome.name}: {outcome.error}", file=sys.stderr)
+                print(f"  {outcome.name}: {_printable(outcome.error)}", file=sys.stderr)
+            for error in outcome.article_errors:
+                print(f"  {outcome.name}: {_printable(error)}", file=sys.stderr)
         print(summary.line())
         if not args.no_notify:
             _notify(settings, db)
     return 1 if errors else 0
+
+
+def _printable(text: str | None) -> str:
+    """A message that may quote what a server sent, safe for a terminal."""
+    return "".join(c if c.isprintable() else "?" for c in text or "")
 
 
 async def _run(
@@ -311,16 +318,17 @@ async def _run(
     from .fetch import Fetcher, FetchPolicy
     from .pipeline import run_once
 
-    total = len(sources) if (args.all or args.source) else None
-    done = 0
+    tty = sys.stderr.isatty()
+    shown = False
 
-    def progress(outcome: SourceOutcome) -> None:
-        nonlocal done
-        done += 1
-        if sys.stderr.isatty():
+    def progress(outcome: SourceOutcome, done: int, total: int) -> None:
+        """On a terminal only: one line, rewritten as each source is fetched."""
+        nonlocal shown
+        if tty:
             state = "ok" if outcome.ok else "failed"
-            of = f"/{total}" if total else ""
-            print(f"\r[{done}{of}] {outcome.name}: {state}\033[K", end="", file=sys.stderr)
+            name = outcome.name[:40]
+            print(f"\r[{done}/{total}] {name}: {state}\033[K", end="", file=sys.stderr)
+            shown = True
 
     async with Fetcher(FetchPolicy(**settings.fetch)) as fetcher:
         summary = await run_once(
@@ -333,7 +341,7 @@ async def _run(
             force=args.all,
             progress=progress,
         )
-    if sys.stderr.isatty() and done:
+    if shown:
         print("\r\033[K", end="", file=sys.stderr)
     return summary
 
@@ -450,7 +458,11 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     for source in sources:
         state = store.source_state(db, source.name) or {}
         last = (state.get("last_fetch") or "never")[:16]
-        status = "-" if not state else ("ok" if not state.get("failures") else "failing")
+        status = "-"
+        if state:
+            status = "failing" if state.get("failures") else "ok"
+            if status == "ok" and state.get("last_error"):
+                status = "partial"  # fetched fine, some articles failed
         print(
             f"{source.name[:28]:<28} {source.kind:<5} {source.language or '-':<4} {last:<17} "
             f"{status:<8} {state.get('failures') or 0:>5} {state.get('items') or 0:>6}  "

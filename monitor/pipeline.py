@@ -2,13 +2,18 @@
 
 `run_once` is the single code path of `monitor run`, cron and the daemon; the outside world
 (HTTP client, database, clock) is passed in. A failing source is data — an error recorded
-for that source — never an exception that stops the others.
+for that source — never an exception that stops the others; a failing article is an error
+recorded for its source, never one that stops the source.
+
+No article is lost: when an article of a source cannot be fetched, read or stored, the
+feed's new cache validators (ETag, Last-Modified) are not kept, so the next run gets the
+whole feed again (not a 304) and retries the articles it does not have yet.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +21,8 @@ from typing import Any
 import sqlite_utils
 
 from . import store
-from .extract import extract_text
-from .feeds import FeedError, Item, canonical_url, parse_feed, parse_listing
+from .extract import Extraction, extract_text
+from .feeds import FeedError, Item, parse_feed, parse_listing
 from .fetch import Fetcher, Response
 from .parse import InputError, load_article
 from .rules import Rules
@@ -26,19 +31,24 @@ from .sources import Source
 # A feed item's own text (content:encoded) is used instead of fetching the page when it is
 # at least this long and the source names no body selector.
 FEED_TEXT_MIN = 600
+MAX_ERROR_CHARS = 300
 
 
 @dataclass
 class SourceOutcome:
     name: str
     ok: bool
-    error: str | None = None
+    error: str | None = None  # why the source failed (one line naming the URL)
     not_modified: bool = False
     items: int = 0  # links found in the feed or listing
     new_articles: int = 0
-    failed_articles: int = 0
     figures: int = 0
     changes: int = 0
+    article_errors: list[str] = field(default_factory=list)  # one line each, naming the URL
+
+    @property
+    def failed_articles(self) -> int:
+        return len(self.article_errors)
 
 
 @dataclass
@@ -56,11 +66,17 @@ class RunSummary:
 
     def line(self) -> str:
         new = sum(o.new_articles for o in self.outcomes)
+        failed = sum(o.failed_articles for o in self.outcomes)
         figures = sum(o.figures for o in self.outcomes)
+        failed_part = f" ({failed} failed)" if failed else ""
         return (
-            f"sources: {self.ok} ok, {self.failed} failed; new articles: {new}; "
+            f"sources: {self.ok} ok, {self.failed} failed; new articles: {new}{failed_part}; "
             f"figures: {figures}; changes: {len(self.changes)}"
         )
+
+
+# progress(outcome, done, total): called as each source has been fetched, before storing.
+Progress = Callable[[SourceOutcome, int, int], None]
 
 
 @dataclass
@@ -75,7 +91,20 @@ class _Fetched:
     published: str | None
     text: str
     lang: str
-    extraction: Any
+    extraction: Extraction
+
+
+@dataclass
+class _Collected:
+    outcome: SourceOutcome
+    articles: list[_Fetched] = field(default_factory=list)
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class _ArticleError(Exception):
+    """An article that cannot be read; the message is one line naming its URL."""
 
 
 def due(source: Source, state: dict[str, Any] | None, now: datetime) -> bool:
@@ -97,7 +126,7 @@ async def run_once(
     *,
     only: str | None = None,
     force: bool = False,
-    progress: Callable[[SourceOutcome], None] | None = None,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Fetch the sources that are due (or `only` the one named), store what is new, and
     return what happened with the changes found, in the order they were found."""
@@ -106,16 +135,33 @@ async def run_once(
         raise ValueError(f"no source named {only!r}")
     if not force and only is None:
         chosen = [s for s in chosen if due(s, store.source_state(db, s.name), now)]
-    summary = RunSummary()
-    results = await asyncio.gather(*(_collect(s, rules, db, fetcher, now) for s in chosen))
-    fetched: list[_Fetched] = []
-    for outcome, articles, _ in results:
-        fetched.extend(articles)
-        summary.outcomes.append(outcome)
+    claimed: set[str] = set()  # article URLs some source of this run is fetching
+    done = 0
+
+    async def collect(source: Source) -> _Collected:
+        nonlocal done
+        result = await _collect_safely(source, rules, db, fetcher, claimed)
+        done += 1
+        if progress:
+            progress(result.outcome, done, len(chosen))
+        return result
+
+    results = await asyncio.gather(*(collect(s) for s in chosen))
+    summary = RunSummary(outcomes=[r.outcome for r in results])
+    fetched = [a for r in results for a in r.articles]
     # store oldest first, so that history is read in the order it happened
     fetched.sort(key=lambda a: (a.published or "9999", a.url))
     stamp = _iso(now)
     for art in fetched:
+        summary.changes.extend(_store(db, art, stamp))
+    for result, source in zip(results, chosen, strict=True):
+        _record(db, source, result, stamp)
+    return summary
+
+
+def _store(db: sqlite_utils.Database, art: _Fetched, stamp: str) -> list[dict[str, Any]]:
+    """Save one article (one transaction) and count it; a failure is that article's error."""
+    try:
         changes = store.save_article(
             db,
             source=art.source.name,
@@ -128,33 +174,63 @@ async def run_once(
             text=art.text,
             extraction=art.extraction,
         )
-        art.outcome.new_articles += 1
-        art.outcome.figures += len(art.extraction.figures)
-        art.outcome.changes += len(changes)
-        summary.changes.extend(changes)
-    for (outcome, articles, fetch_state), source in zip(results, chosen, strict=True):
-        newest = max((a.published for a in articles if a.published), default=None)
-        store.record_fetch(
-            db,
-            source.name,
-            source.url,
-            at=stamp,
-            ok=outcome.ok,
-            status=fetch_state.get("status"),
-            error=outcome.error,
-            etag=fetch_state.get("etag"),
-            last_modified=fetch_state.get("last_modified"),
-            newest_item=newest,
-            new_items=outcome.new_articles,
-        )
-        if progress:
-            progress(outcome)
-    return summary
+    except Exception as exc:
+        art.outcome.article_errors.append(f"{art.url}: not stored: {_describe(exc)}")
+        return []
+    art.outcome.new_articles += 1
+    art.outcome.figures += len(art.extraction.figures)
+    art.outcome.changes += len(changes)
+    return changes
+
+
+def _record(db: sqlite_utils.Database, source: Source, result: _Collected, stamp: str) -> None:
+    """Record the fetch of one source. With failed articles the feed's validators are not
+    kept (see the module docstring) and the first failure becomes the source's last error,
+    while the source itself counts as fetched fine."""
+    outcome = result.outcome
+    error = outcome.error
+    keep_validators = not outcome.article_errors
+    if outcome.ok and outcome.article_errors:
+        n = outcome.failed_articles
+        error = f"{n} article{'s' if n > 1 else ''} failed, first: {outcome.article_errors[0]}"
+    newest = max((a.published for a in result.articles if a.published), default=None)
+    store.record_fetch(
+        db,
+        source.name,
+        source.url,
+        at=stamp,
+        ok=outcome.ok,
+        status=result.status,
+        error=error,
+        etag=result.etag if keep_validators else None,
+        last_modified=result.last_modified if keep_validators else None,
+        newest_item=newest,
+        new_items=outcome.new_articles,
+    )
+
+
+async def _collect_safely(
+    source: Source,
+    rules: Rules,
+    db: sqlite_utils.Database,
+    fetcher: Fetcher,
+    claimed: set[str],
+) -> _Collected:
+    """`_collect`, with anything unexpected turned into the source's error."""
+    try:
+        return await _collect(source, rules, db, fetcher, claimed)
+    except Exception as exc:
+        outcome = SourceOutcome(source.name, ok=False, error=f"{source.url}: {_describe(exc)}")
+        return _Collected(outcome)
 
 
 async def _collect(
-    source: Source, rules: Rules, db: sqlite_utils.Database, fetcher: Fetcher, now: datetime
-) -> tuple[SourceOutcome, list[_Fetched], dict[str, Any]]:
+    source: Source,
+    rules: Rules,
+    db: sqlite_utils.Database,
+    fetcher: Fetcher,
+    claimed: set[str],
+) -> _Collected:
     """Fetch one source and its new articles; every failure is recorded in the outcome."""
     outcome = SourceOutcome(source.name, ok=True)
     state = store.source_state(db, source.name) or {}
@@ -164,31 +240,28 @@ async def _collect(
         last_modified=state.get("last_modified"),
         headers=source.headers,
     )
-    fetch_state = {
-        "status": response.status,
-        "etag": response.etag,
-        "last_modified": response.last_modified,
-    }
+    result = _Collected(outcome, [], response.status, response.etag, response.last_modified)
     if response.error:
         outcome.ok, outcome.error = False, response.error
-        return outcome, [], fetch_state
+        return result
     if response.not_modified:
         outcome.not_modified = True
-        return outcome, [], fetch_state
+        return result
     try:
         items = _items(source, response)
     except FeedError as exc:
         outcome.ok, outcome.error = False, str(exc)
-        return outcome, [], fetch_state
+        return result
     outcome.items = len(items)
     if source.kind == "html" and not items:
         outcome.ok, outcome.error = False, f"{source.url}: no article links found ({source.links})"
-        return outcome, [], fetch_state
-    fresh = _fresh(db, items[: source.max_items])
+        return result
+    fresh = _fresh(db, source, items[: source.max_items], claimed)
     pages = await asyncio.gather(
-        *(_article(source, item, rules, fetcher, outcome) for item in fresh)
+        *(_article(source, item, text, rules, fetcher, outcome) for item, text in fresh)
     )
-    return outcome, [p for p in pages if p is not None], fetch_state
+    result.articles = [p for p in pages if p is not None]
+    return result
 
 
 def _items(source: Source, response: Response) -> list[Item]:
@@ -204,35 +277,74 @@ def _items(source: Source, response: Response) -> list[Item]:
     )
 
 
-def _fresh(db: sqlite_utils.Database, items: Iterable[Item]) -> list[Item]:
-    """Items not stored yet. A stored article is never fetched again; one whose feed text
-    changed is taken again (and re-extracted)."""
+def _fresh(
+    db: sqlite_utils.Database, source: Source, items: list[Item], claimed: set[str]
+) -> list[tuple[Item, str | None]]:
+    """The items to read, each with the feed text that will be its text (None: the page is
+    fetched). A stored article is never fetched again; one whose text comes from the feed and
+    has changed there is taken again (and re-extracted). A URL another source of this run is
+    already reading is left to it."""
     out = []
     for item in items:
-        known = store.known_article(db, canonical_url(item.url))
+        if item.url in claimed:
+            continue
+        text = _feed_article_text(source, item)
+        known = store.known_article(db, item.url)
         changed = (
             known is not None
-            and item.content is not None
-            and known.get("content_hash") != store.text_hash(_feed_text(item.content))
+            and text is not None
+            and known.get("content_hash") != store.text_hash(text)
         )
         if known is None or changed:
-            out.append(item)
+            claimed.add(item.url)
+            out.append((item, text))
     return out
 
 
+def _feed_article_text(source: Source, item: Item) -> str | None:
+    """The feed's own text of an item when it is the article's text: long enough, and the
+    source names no body selector (which says the page has the real text)."""
+    if not item.content or source.body is not None:
+        return None
+    try:
+        text = load_article(item.content.encode("utf-8"), content_type="text/html; charset=utf-8")
+    except InputError:
+        return None
+    return text.text if len(text.text) >= FEED_TEXT_MIN else None
+
+
 async def _article(
-    source: Source, item: Item, rules: Rules, fetcher: Fetcher, outcome: SourceOutcome
+    source: Source,
+    item: Item,
+    feed_text: str | None,
+    rules: Rules,
+    fetcher: Fetcher,
+    outcome: SourceOutcome,
 ) -> _Fetched | None:
-    text = title = page_published = page_lang = None
-    if item.content and source.body is None:
-        feed_text = _feed_text(item.content)
-        if len(feed_text) >= FEED_TEXT_MIN:
-            text, title = feed_text, item.title
+    """One article read and extracted, or None with its error added to the outcome."""
+    try:
+        return await _read_article(source, item, feed_text, rules, fetcher, outcome)
+    except _ArticleError as exc:
+        outcome.article_errors.append(str(exc))
+    except Exception as exc:
+        outcome.article_errors.append(f"{item.url}: {_describe(exc)}")
+    return None
+
+
+async def _read_article(
+    source: Source,
+    item: Item,
+    feed_text: str | None,
+    rules: Rules,
+    fetcher: Fetcher,
+    outcome: SourceOutcome,
+) -> _Fetched:
+    text, title = feed_text, item.title
+    page_published = page_lang = None
     if text is None:
         response = await fetcher.get(item.url, headers=source.headers)
         if response.error:
-            outcome.failed_articles += 1
-            return None
+            raise _ArticleError(response.error)
         try:
             article = load_article(
                 response.body,
@@ -240,21 +352,19 @@ async def _article(
                 body=source.body,
                 published=source.published,
             )
-        except InputError:
-            outcome.failed_articles += 1
-            return None
+        except InputError as exc:
+            raise _ArticleError(f"{item.url}: {exc}") from None
         text, title = article.text, item.title or article.title
         page_published, page_lang = article.published, article.lang
     if not text.strip():
-        outcome.failed_articles += 1
-        return None
+        raise _ArticleError(f"{item.url}: no article text found")
     published = _date(item.published) or page_published
     lang = page_lang if page_lang in ("kk", "ru", "en") else None
     extraction = extract_text(text, rules, lang=lang or source.language, published=published)
     return _Fetched(
         source=source,
         outcome=outcome,
-        url=canonical_url(item.url),
+        url=item.url,
         guid=item.guid,
         title=title,
         published=published,
@@ -264,8 +374,10 @@ async def _article(
     )
 
 
-def _feed_text(content: str) -> str:
-    return load_article(content.encode("utf-8"), content_type="text/html; charset=utf-8").text
+def _describe(exc: Exception) -> str:
+    """An unexpected exception as one short line."""
+    detail = " ".join(str(exc).split())[:MAX_ERROR_CHARS]
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def _date(value: str | None) -> str | None:

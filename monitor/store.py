@@ -379,7 +379,8 @@ def record_fetch(
     new_items: int = 0,
 ) -> None:
     """Record one fetch of a source. `failures` counts consecutive failed fetches; the cache
-    validators are kept when a 304 (or a failure) brings none."""
+    validators are kept when a 304 (or a failure) brings none. An `error` given with `ok`
+    (some articles failed) is kept as the last error without counting as a failure."""
     stamp = _stamp(at)
     with _transaction(db):
         old = source_state(db, name) or {}
@@ -392,7 +393,7 @@ def record_fetch(
             "first_fetch": old.get("first_fetch") or stamp,
             "last_fetch": stamp,
             "last_success": stamp if ok else old.get("last_success"),
-            "last_error": None if ok else (error or (f"HTTP {status}" if status else "failed")),
+            "last_error": error if ok else (error or (f"HTTP {status}" if status else "failed")),
             "last_status": status,
             "failures": 0 if ok else int(old.get("failures") or 0) + 1,
             "newest_item": _later(old.get("newest_item"), newest_item),

@@ -1,0 +1,352 @@
+"""`run_once` over real HTTP on loopback: sources written as TOML files, the shipped rules,
+a real SQLite file. Each broken source or article ends as a recorded error naming its URL
+while the other sources still run."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from loopback import Site, listing, page, rss, write_source
+
+from monitor import pipeline, store
+from monitor.fetch import Fetcher, FetchPolicy
+from monitor.pipeline import RunSummary, SourceOutcome, run_once
+from monitor.rules import Rules, load_rules
+from monitor.sources import Source, load_source
+
+FAST = FetchPolicy(
+    host_delay=0,
+    backoff=0,
+    retries=1,
+    robots=False,
+    connect_timeout=2,
+    read_timeout=1,
+    total_timeout=5,
+)
+DAY = datetime(2025, 3, 5, 9, 0, tzinfo=UTC)
+
+# -- articles (written for these tests) ---------------------------------------------------
+
+RU_ABROAD = [
+    "Министерство труда сообщило, что на 1 марта 2025 года за рубежом работали 121 тыс. "
+    "граждан Казахстана.",
+    "Из них 97 тыс. трудятся в России.",
+]
+EN_WORKERS = [
+    "As of March 1, 2025, 15,200 foreign citizens were employed in Kazakhstan under work "
+    "permits, the ministry said.",
+]
+KK_QUOTA = [
+    "Үкімет 2025 жылға шетелдік жұмыс күшін тартуға арналған квотаны 29 750 адам деп бекітті.",
+    "Квота өткен жылмен салыстырғанда азайды, деп хабарлады министрлік.",
+]
+KK_WORKERS = [
+    "2025 жылғы 1 наурыздағы жағдай бойынша Қазақстанда жұмысқа рұқсат негізінде 15,2 мың "
+    "шетел азаматы еңбек етуде.",
+    "Олардың басым бөлігі құрылыс саласында жұмыс істейді.",
+]
+RU_QUOTA = [
+    "Ведомство напомнило, что квота на привлечение иностранной рабочей силы на 2025 год "
+    "составляет 29 750 человек.",
+]
+
+
+# -- fixtures and helpers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return load_rules()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+    database = store.connect(tmp_path / "monitor.db")
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with Site() as s:
+        yield s
+
+
+def make_source(folder: Path, name: str, url: str, kind: str = "feed", **keys: Any) -> Source:
+    return load_source(write_source(folder, name, url, kind, **keys))
+
+
+class Sleeps:
+    """An injected `sleep` that records the delays instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def run(
+    sources: list[Source],
+    rules: Rules,
+    db: sqlite_utils.Database,
+    now: datetime = DAY,
+    policy: FetchPolicy = FAST,
+    sleeps: Sleeps | None = None,
+    **kwargs: Any,
+) -> RunSummary:
+    async def main() -> RunSummary:
+        async with Fetcher(policy, sleep=sleeps or Sleeps()) as fetcher:
+            return await run_once(sources, rules, db, fetcher, now, force=True, **kwargs)
+
+    return asyncio.run(main())
+
+
+def outcome(summary: RunSummary, name: str) -> SourceOutcome:
+    return next(o for o in summary.outcomes if o.name == name)
+
+
+def figures(db: sqlite_utils.Database) -> set[tuple[str, str, float, str]]:
+    """(metric, dims, value, article url) of every stored figure."""
+    rows = db.execute(
+        "SELECT f.metric, f.dims_key, f.value, a.url FROM figures f "
+        "JOIN articles a ON a.id = f.article_id"
+    ).fetchall()
+    return {(m, d, v, u) for m, d, v, u in rows}
+
+
+def values(db: sqlite_utils.Database) -> set[tuple[str, str, float]]:
+    return {(m, d, v) for m, d, v, _ in figures(db)}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def good_feed(site: Site, prefix: str = "") -> None:
+    """A Russian feed of two articles on `site`."""
+    site.put(f"{prefix}/news/abroad", page("Трудовая миграция", RU_ABROAD, "2025-03-05"))
+    site.put(f"{prefix}/news/quota", page("Квота", RU_QUOTA, "2025-03-04"))
+    feed = rss(
+        site.base,
+        [
+            (f"{prefix}/news/abroad", "Казахстанцы за рубежом", DAY),
+            (f"{prefix}/news/quota", "Квота на 2025 год", DAY - timedelta(days=1)),
+        ],
+    )
+    site.put(f"{prefix}/rss", feed, content_type="application/rss+xml; charset=utf-8")
+
+
+# -- step 1: robustness -------------------------------------------------------------------
+
+
+def test_a_feed_and_its_articles_are_stored_with_figures_and_first_sightings(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"), language="ru")
+    summary = run([src], rules, db)
+    out = outcome(summary, "Feed RU")
+    assert (out.ok, out.items, out.new_articles, out.failed_articles) == (True, 2, 2, 0)
+    assert values(db) == {
+        ("citizens_abroad", "{}", 121000.0),
+        ("citizens_abroad", '{"country":"RU"}', 97000.0),
+        ("foreign_labor_quota", "{}", 29750.0),
+    }
+    assert [c["old"] for c in summary.changes] == [None, None, None]
+    assert summary.changes[0]["metric"] == "foreign_labor_quota"  # the older article first
+    assert summary.line() == ("sources: 1 ok, 0 failed; new articles: 2; figures: 3; changes: 3")
+    state = store.source_state(db, "Feed RU")
+    assert state is not None
+    assert (state["failures"], state["last_error"], state["items"]) == (0, None, 2)
+    assert state["etag"] and state["newest_item"] == "2025-03-05"
+
+
+def test_an_exception_while_extracting_one_article_fails_only_that_article(
+    tmp_path: Path,
+    site: Site,
+    rules: Rules,
+    db: sqlite_utils.Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug met on one article (here injected into the real extractor for the article
+    mentioning 'квота') is that article's recorded error; the source and the other sources
+    go on."""
+    real = pipeline.extract_text
+
+    def buggy(text: str, rules: Rules, **kwargs: Any) -> Any:
+        if "квота" in text:
+            raise RuntimeError("index out of range\nin a rule")
+        return real(text, rules, **kwargs)
+
+    monkeypatch.setattr(pipeline, "extract_text", buggy)
+    good_feed(site)
+    site.put("/en/workers", page("Foreign workforce", EN_WORKERS, "2025-03-05"))
+    site.put(
+        "/en/rss",
+        rss(site.base, [("/en/workers", "Foreign workforce", DAY)]),
+        content_type="application/rss+xml",
+    )
+    ru = make_source(tmp_path, "Feed RU", site.url("/rss"), language="ru")
+    en = make_source(tmp_path, "Feed EN", site.url("/en/rss"), language="en")
+    summary = run([ru, en], rules, db)
+    out = outcome(summary, "Feed RU")
+    assert out.ok and out.new_articles == 1
+    assert out.article_errors == [
+        f"{site.url('/news/quota')}: RuntimeError: index out of range in a rule"
+    ]
+    assert outcome(summary, "Feed EN").new_articles == 1
+    assert {m for m, _, _ in values(db)} == {"citizens_abroad", "foreign_workers"}
+    assert "new articles: 2 (1 failed)" in summary.line()
+    state = store.source_state(db, "Feed RU")
+    assert state is not None and state["failures"] == 0
+    assert state["last_error"] == (
+        f"1 article failed, first: {site.url('/news/quota')}: RuntimeError: index out of "
+        "range in a rule"
+    )
+
+
+def test_failed_article_page_keeps_the_feed_uncached_until_it_is_stored(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """No lost article: the feed is unchanged, but the article that failed last time must be
+    tried again, so the feed's ETag is not kept while an article is missing."""
+    good_feed(site)
+    quota = site.pages["/news/quota"]
+    quota.first = [500, 500]  # both attempts of the first run fail
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    first = run([src], rules, db)
+    assert outcome(first, "Feed RU").article_errors == [
+        f"{site.url('/news/quota')}: HTTP 500 after 2 attempts"
+    ]
+    state = store.source_state(db, "Feed RU")
+    assert state is not None and state["etag"] is None and state["last_modified"] is None
+
+    second = run([src], rules, db, now=DAY + timedelta(hours=1))
+    out = outcome(second, "Feed RU")
+    assert not out.not_modified and out.new_articles == 1 and not out.article_errors
+    assert ("foreign_labor_quota", "{}", 29750.0) in values(db)
+    assert site.count("/news/abroad") == 1  # the stored one is not fetched again
+    state = store.source_state(db, "Feed RU")
+    assert state is not None and state["etag"] == site.pages["/rss"].tag
+    assert state["last_error"] is None
+
+    third = run([src], rules, db, now=DAY + timedelta(hours=2))
+    assert outcome(third, "Feed RU").not_modified
+    assert site.log()[-1].status == 304
+
+
+def test_one_broken_source_never_stops_the_others(
+    tmp_path: Path, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """Good sources on two loopback sites beside a bad port, a 500, a server that never
+    answers, malformed XML, an entity bomb and a listing of junk links."""
+    with Site() as a, Site() as b:
+        good_feed(a)
+        b.put("/kk/quota", page("Квота", KK_QUOTA, "2025-03-04"))
+        b.put("/kk/news", listing([("/kk/quota", "Квота бекітілді")]))
+        b.put("/500", "", first=[500] * 10)
+        b.put("/hang", "", hang=True)
+        b.put("/malformed.xml", "<rss><channel><title>Жаңалықтар</ti", content_type="text/xml")
+        bomb = (
+            '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            "<rss><channel><item><title>&b;</title><link>/x</link></item></channel></rss>"
+        )
+        b.put("/bomb.xml", bomb, content_type="application/xml")
+        b.put("/junk", listing([("/", "Басты бет"), ("/logo.png", "Logo"), ("https://t.me/x", "")]))
+        junk = make_source(tmp_path, "Junk", b.url("/junk"), "html", html_links="main a")
+        bad = f"http://127.0.0.1:{closed_port()}/rss"
+        sources = [
+            make_source(tmp_path, "Good feed", a.url("/rss"), language="ru"),
+            make_source(tmp_path, "Good listing", b.url("/kk/news"), "html", html_links="a.title"),
+            make_source(tmp_path, "Bad port", bad),
+            make_source(tmp_path, "Server error", b.url("/500")),
+            make_source(tmp_path, "Silent", b.url("/hang")),
+            make_source(tmp_path, "Malformed", b.url("/malformed.xml")),
+            make_source(tmp_path, "Bomb", b.url("/bomb.xml")),
+            junk,
+        ]
+        summary = run(sources, rules, db)
+
+    assert (summary.ok, summary.failed) == (2, 6)
+    assert ("citizens_abroad", "{}", 121000.0) in values(db)
+    assert {u for _, _, _, u in figures(db)} == {
+        a.url("/news/abroad"),
+        a.url("/news/quota"),
+        b.url("/kk/quota"),
+    }
+    expected = {
+        "Bad port": (bad, "ConnectError"),
+        "Server error": (b.url("/500"), "HTTP 500 after 2 attempts"),
+        "Silent": (b.url("/hang"), "timed out after 2 attempts"),
+        "Malformed": (b.url("/malformed.xml"), "malformed XML at line 1"),
+        "Bomb": (b.url("/bomb.xml"), "XML entities are not allowed"),
+        "Junk": (b.url("/junk"), "no article links found"),
+    }
+    for name, (url, words) in expected.items():
+        error = outcome(summary, name).error
+        assert error is not None and error.startswith(url) and words in error, (name, error)
+        assert "\n" not in error
+        state = store.source_state(db, name)
+        assert state is not None
+        assert (state["failures"], state["last_error"]) == (1, error)
+        assert state["last_success"] is None
+    for name in ("Good feed", "Good listing"):
+        state = store.source_state(db, name)
+        assert state is not None and state["failures"] == 0 and state["last_success"]
+
+
+def test_progress_is_called_once_per_source_as_it_is_fetched(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    sources = [
+        make_source(tmp_path, "Feed RU", site.url("/rss")),
+        make_source(tmp_path, "Missing", site.url("/nothing-here")),
+    ]
+    calls: list[tuple[str, bool, int, int]] = []
+
+    def progress(o: SourceOutcome, done: int, total: int) -> None:
+        calls.append((o.name, o.ok, done, total))
+
+    run(sources, rules, db, progress=progress)
+    assert sorted((name, ok, total) for name, ok, _, total in calls) == [
+        ("Feed RU", True, 2),
+        ("Missing", False, 2),
+    ]
+    assert sorted(done for _, _, done, _ in calls) == [1, 2]
+
+
+def test_only_an_unknown_source_is_an_error(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    with pytest.raises(ValueError, match="no source named 'Nope'"):
+        run([src], rules, db, only="Nope")
+    assert site.log() == []
+
+
+def test_sources_not_due_are_not_fetched(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+
+    async def cycle(now: datetime) -> RunSummary:
+        async with Fetcher(FAST) as fetcher:
+            return await run_once([src], rules, db, fetcher, now)
+
+    assert len(asyncio.run(cycle(DAY)).outcomes) == 1
+    assert asyncio.run(cycle(DAY + timedelta(minutes=10))).outcomes == []
+    assert len(asyncio.run(cycle(DAY + timedelta(minutes=31))).outcomes) == 1
+    assert site.count("/rss") == 2
