@@ -480,7 +480,7 @@ def _entry(change: dict[str, Any], labels: Labels, articles: dict[str, dict[str,
         old=old_text,
         new=new_text,
         delta=delta,
-        date=labels.word("as_of", date=as_of) if as_of else None,
+        date=_as_of(as_of, labels),
         evidence=clean(change.get("evidence"), MAX_EVIDENCE),
         links=links[:MAX_LINKS],
         hidden=max(hidden, 0),
@@ -489,6 +489,14 @@ def _entry(change: dict[str, Any], labels: Labels, articles: dict[str, dict[str,
         agree=labels.word("outlets_agree", count=outlets),
         reextract=labels.word("reextract") if change.get("found_by") == "reextract" else None,
     )
+
+
+def _as_of(as_of: str, labels: Labels) -> str | None:
+    """ "as of 2025-10-09"; a whole year reads "in 2024" (Kazakh "2024 жылы")."""
+    if not as_of:
+        return None
+    key = "as_of_year" if re.fullmatch(r"\d{4}", as_of) else "as_of"
+    return labels.word(key, date=as_of)
 
 
 def _links(urls: Iterable[Any], articles: dict[str, dict[str, Any]]) -> tuple[list[Link], int]:
@@ -935,6 +943,47 @@ def deliver(
     return results
 
 
+def preview(
+    db: sqlite_utils.Database,
+    *,
+    language: str | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    channel: str | None = None,
+    sources: Sequence[Watched] | None = None,
+    html: bool = False,
+) -> str:
+    """The digest email as its reader sees it, a Subject line and then the plain text (with
+    `html`: the HTML part alone), for the changes pending on `channel`, or for every change
+    when `channel` is None. Sends and marks nothing; "" when there is nothing to send.
+    `language` (en, ru, kk) overrides `settings.digest.language`; templates, timezone and
+    health thresholds come from `settings` (the defaults without one)."""
+    settings = settings or Settings()
+    lang = language or settings.digest.language
+    if lang not in LANGUAGES:
+        raise ConfigError(f"digest language {lang!r}: expected one of en, ru, kk")
+    now = _aware(now or datetime.now(UTC))
+    include = settings.digest.include_reextract
+    if channel is None:
+        changes = store.changes(db, include_reextract=include)
+    else:
+        changes = store.pending(db, channel, include_reextract=include)
+    if not changes:
+        return ""
+    labels = load_labels(lang, settings.digest.templates)
+    problems = _problems(db, settings, now, sources)
+    digest = build_digest(
+        db, changes, labels, now, problems=problems, timezone=settings.schedule.timezone
+    )
+    subject, text, html_text = render_email(digest, labels, settings.digest.templates)
+    return html_text if html else _plain(subject, text)
+
+
+def _plain(subject: str, body: str, *, to: Sequence[str] = ()) -> str:
+    head = f"Subject: {subject}\n" + (f"To: {', '.join(to)}\n" if to else "")
+    return f"{head}\n{body}"
+
+
 def _failed(channel: str, error: str) -> ChannelResult:
     return ChannelResult(channel, False, error=error)
 
@@ -986,8 +1035,8 @@ def _deliver_email(
     subject, text, html = render_email(digest, labels, settings.digest.templates)
     count = f"{digest.count} change{'s' if digest.count != 1 else ''}"
     if dry_run:
-        preview = f"Subject: {subject}\nTo: {', '.join(cfg.to)}\n\n{text}"
-        return ChannelResult("email", True, detail=f"would send {count}", text=preview)
+        shown = _plain(subject, text, to=cfg.to)
+        return ChannelResult("email", True, detail=f"would send {count}", text=shown)
     message = email_message(cfg, subject, text, html, now)
     note = send_email(cfg, message, ssl_context=ssl_context)
     store.mark_delivered(db, "email", digest.ids, _aware(now).isoformat())

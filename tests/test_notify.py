@@ -25,7 +25,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from monitor import notify, store
-from monitor.config import Digest, Email, Settings, Slack
+from monitor.config import ConfigError, Digest, Email, Settings, Slack
 
 NOW = datetime(2025, 10, 10, 3, 0, tzinfo=UTC)
 RULES = Path(__file__).parent.parent / "rules"
@@ -249,10 +249,15 @@ def test_email_digest_arrives_as_multipart_with_kazakh_and_cyrillic_letters_inta
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert text is not None and html is not None
+    assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+    assert envelope.content.isascii()  # type: ignore[union-attr]  # headers and bodies encoded
     for part in (text.get_content(), html.get_content()):
         assert evidence in part
         assert "Оңтүстік Корея (KR)" in part
-        assert "келіссөздер тоқтатылды → " in part or "келіссөздер тоқтатылды" in part
+    assert "келіссөздер уақытша тоқтатылды → келіссөздер қайта басталды" in text.get_content()
+    assert "келіссөздер уақытша тоқтатылды → <strong>келіссөздер қайта басталды</strong>" in (
+        html.get_content()
+    )
     assert pending_ids(db, "email") == []
     assert pending_ids(db, "slack") == [change_id]
 
@@ -459,6 +464,27 @@ def test_dry_run_renders_both_channels_and_marks_nothing(
     assert httpserver.log == []
     assert pending_ids(db, "email") == sorted(queued)
     assert pending_ids(db, "slack") == sorted(queued)
+
+
+def test_preview_is_the_email_digest_and_marks_nothing(
+    db: sqlite_utils.Database, queued: list[int], smtp: Smtp
+) -> None:
+    config = settings(smtp_port=smtp.port, language="kk")
+    [dry] = notify.deliver(db, config, NOW, dry_run=True)
+    text = notify.preview(db, settings=config, now=NOW, channel="email")
+    assert text == (dry.text or "").replace("To: desk@example.org, editor@example.org\n", "")
+    assert text.startswith("Subject: Еңбек көші-қоны мониторингі: 4 өзгеріс (2025-10-10)\n\n")
+    html = notify.preview(db, language="ru", now=NOW, html=True)
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="ru">' in html
+    assert "126\u00a0000" in html
+    assert pending_ids(db, "email") == sorted(queued)
+
+    [sent] = notify.deliver(db, config, NOW)
+    assert sent.ok, sent.error
+    assert notify.preview(db, settings=config, now=NOW, channel="email") == ""
+    assert notify.preview(db, settings=config, now=NOW).startswith("Subject: ")  # every change
+    with pytest.raises(ConfigError, match="digest language 'de': expected one of en, ru, kk"):
+        notify.preview(db, language="de", now=NOW)
 
 
 def test_changes_found_by_reextract_wait_unless_the_config_includes_them(

@@ -1,8 +1,9 @@
 """`monitor demo`: the whole pipeline offline, on a bundled story served on loopback.
 
-Three made-up outlets (story.toml: an RSS feed in Russian whose source names article
-selectors, an RSS feed in English carrying full texts, and an HTML listing page in Kazakh
-served in windows-1251 with no selectors) publish four news days of 2025. The demo serves
+Three made-up outlets (story.toml: an RSS feed in Russian whose source names the article
+body's selector, an RSS feed in English carrying full texts, and an HTML listing page in
+Kazakh served in windows-1251, its links picked by a CSS selector) publish five news days of
+2025. The demo serves
 them from a local HTTP server, releases one day at a time, runs the same `run_once` as
 `monitor run` against a fresh database, and then prints the digest and writes the site.
 """
@@ -11,25 +12,36 @@ from __future__ import annotations
 
 import asyncio
 import html
-import shutil
 import sys
 import tempfile
 import threading
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import store
+from ..config import Schedule, Settings
 from ..fetch import Fetcher, FetchPolicy
+from ..notify import LANGUAGES, preview
 from ..pipeline import RunSummary, run_once
+from ..publish import write_site
 from ..rules import load_rules
 from ..sources import Source
 
 STORY = Path(__file__).with_name("story.toml")
+PUBLISH_HOUR = 9  # UTC
+RUN_HOUR = 18  # UTC: each news day is fetched in the evening
+DIGEST_HOUR = 3  # UTC: 08:00 in Almaty, when the daemon sends the digest by default
+KINDS = {
+    "feed": "an RSS feed",
+    "html": "an HTML listing page in windows-1251, read with a CSS selector",
+}
 
 
 @dataclass
@@ -39,6 +51,10 @@ class Article:
     title: str
     text: str
     day: date
+
+    @property
+    def published(self) -> datetime:
+        return _when(self.day, PUBLISH_HOUR)
 
 
 @dataclass
@@ -93,8 +109,8 @@ class _Site:
         return 404, "text/plain", b"not found"
 
 
-def _when(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+def _when(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC)
 
 
 def _paragraphs(text: str) -> str:
@@ -110,7 +126,7 @@ def _rss(outlet: dict[str, str], articles: list[Article]) -> str:
             full = f"<content:encoded><![CDATA[{_paragraphs(a.text)}]]></content:encoded>"
         items.append(
             f"<item><title>{html.escape(a.title)}</title><link>{link}</link>"
-            f"<guid>{link}</guid><pubDate>{format_datetime(_when(a.day))}</pubDate>"
+            f"<guid>{link}</guid><pubDate>{format_datetime(a.published)}</pubDate>"
             f"<description>{html.escape(a.text.split(chr(10))[0][:200])}</description>"
             f"{full}</item>"
         )
@@ -144,7 +160,7 @@ def _listing(outlet: dict[str, str], articles: list[Article]) -> str:
 
 def _page(outlet: dict[str, str], a: Article) -> str:
     charset = "windows-1251" if outlet["kind"] == "html" else "utf-8"
-    stamp = _when(a.day).isoformat()
+    stamp = a.published.isoformat()
     return (
         f'<!doctype html><html lang="{outlet["language"]}"><head><meta charset="{charset}">'
         f'<meta property="article:published_time" content="{stamp}">'
@@ -200,16 +216,25 @@ def demo_sources(base: str, story: Story) -> list[Source]:
     return out
 
 
+def _origin(change: dict[str, Any], outlets: dict[str, dict[str, str]]) -> str:
+    """The language of the outlet whose article made the change, from its URL's first path
+    part (the demo serves each outlet under /<key>/)."""
+    urls = change.get("sources") or []
+    key = urlsplit(urls[0]).path.strip("/").split("/")[0] if urls else ""
+    outlet = outlets.get(key)
+    return outlet["language"] if outlet else "??"
+
+
 def _describe(change: dict[str, Any]) -> str:
     if change["kind"] == "status":
         old = change["old"] or "first seen"
-        return f"agreement with {change['counterparty']}: {old} -> {change['new']}"
+        return f"agreement with {change['counterparty']}: {old} → {change['new']}"
     dims = ", ".join(f"{k}={v}" for k, v in sorted(change["dims"].items()))
     what = f"{change['metric']}{' (' + dims + ')' if dims else ''}"
     new = f"{change['new']:,.0f}"
     if change["old"] is None:
         return f"{what}: first seen {new} (as of {change['as_of']})"
-    return f"{what}: {change['old']:,.0f} -> {new} (as of {change['as_of']})"
+    return f"{what}: {change['old']:,.0f} → {new} (as of {change['as_of']})"
 
 
 def run_demo(out: Path | None = None, *, stream: Any = None) -> int:
@@ -220,6 +245,7 @@ def run_demo(out: Path | None = None, *, stream: Any = None) -> int:
         print(line, file=stream, flush=True)
 
     story = load_story()
+    outlets = {o["key"]: o for o in story.outlets}
     workdir = out or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "demo.db"
@@ -231,28 +257,37 @@ def run_demo(out: Path | None = None, *, stream: Any = None) -> int:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
+    morning = _when(story.steps[-1][0] + timedelta(days=1), DIGEST_HOUR)
     try:
         sources = demo_sources(base, story)
         rules = load_rules()
         db = store.connect(db_path)
-        say(f"Demo: three outlets served on {base} (Kazakh, Russian, English).")
-        say("Each step publishes one news day; `monitor run` fetches what is new.\n")
+        say(f"Demo: three made-up outlets served on {base}:")
+        for o in story.outlets:
+            say(f"  [{o['language']}] {o['name']}: {KINDS[o['kind']]}")
+        say("Each step publishes one news day; `monitor run` fetches what is new and prints")
+        say("the changes it found, each with the language of the article it came from.\n")
         for day, articles in story.steps:
             site.released.extend(articles)
-            summary = _step(sources, rules, db, _when(day) + timedelta(hours=3))
+            summary = _step(sources, rules, db, _when(day, RUN_HOUR))
             say(f"== {day.isoformat()}: {summary.line()}")
+            for outcome in summary.outcomes:
+                if not outcome.ok:
+                    say(f"   ! {outcome.name}: {outcome.error}")
             for change in summary.changes:
-                say(f"   {_describe(change)}")
+                say(f"   [{_origin(change, outlets)}] {_describe(change)}")
+            if not summary.changes:
+                say("   no change: the news was already known; the article adds a source")
         say()
-        _print_digest(db, say)
-        site_dir = workdir / "site"
-        _write_site(db, site_dir, say)
+        _print_digests(db, workdir, morning, say)
+        _write_site(db, workdir / "site", morning, say)
         db.close()
     finally:
         server.shutdown()
         server.server_close()
     say()
-    say(f"Database: {db_path}")
+    say(f"Database: {db_path} (try `monitor --db {db_path} changes` or")
+    say(f"`monitor --db {db_path} history citizens_abroad`)")
     say("Next steps:")
     say("  - point sources/ at real outlets (one TOML file each; see sources/README.md),")
     say("    then `monitor sources check` and `monitor run`;")
@@ -271,23 +306,30 @@ def _step(sources: list[Source], rules: Any, db: Any, now: datetime) -> RunSumma
     return asyncio.run(go())
 
 
-def _print_digest(db: Any, say: Any) -> None:
-    try:
-        from ..notify import preview
-    except ImportError:
-        return
-    say("The digest an analyst would receive (email / Slack):\n")
-    say(preview(db, language="en"))
+def _print_digests(db: Any, workdir: Path, now: datetime, say: Callable[[str], None]) -> None:
+    """Print the English digest `monitor digest` would send the next morning, then the same
+    digest in Russian and Kazakh in short; write all three (text and HTML) beside the site."""
+    settings = Settings(schedule=Schedule(timezone="Asia/Almaty"))
+    say('The digest an analyst would receive the next morning ([digest] language = "en"):\n')
+    for lang in LANGUAGES:
+        text = preview(db, language=lang, settings=settings, now=now)
+        html = preview(db, language=lang, settings=settings, now=now, html=True)
+        (workdir / f"digest-{lang}.txt").write_text(text, encoding="utf-8")
+        (workdir / f"digest-{lang}.html").write_text(html, encoding="utf-8")
+        if lang == "en":
+            say(text)
+        else:
+            say(f'The same digest with [digest] language = "{lang}", its change lines only:\n')
+            say(_short(text))
+    say(f"All three digests, as text and HTML mail: {workdir / 'digest-*'}")
 
 
-def _write_site(db: Any, site_dir: Path, say: Any) -> None:
-    try:
-        from ..publish import write_site
-    except ImportError:
-        return
-    if site_dir.exists() and not (site_dir / "index.html").exists():
-        shutil.rmtree(site_dir)
-    write_site(
-        db, site_dir, title="Demo: labour migration monitor", base_url=None, now=datetime.now(UTC)
-    )
+def _short(digest: str) -> str:
+    """The subject, the section headings and the change lines of a plain-text digest."""
+    keep = [line for line in digest.splitlines() if line.startswith(("Subject:", "==", "--", "* "))]
+    return "\n".join(keep) + "\n"
+
+
+def _write_site(db: Any, site_dir: Path, now: datetime, say: Callable[[str], None]) -> None:
+    write_site(db, site_dir, title="Demo: labour migration monitor", base_url=None, now=now)
     say(f"Site written: open file://{(site_dir / 'index.html').resolve()}")
