@@ -449,6 +449,76 @@ def test_a_slack_failure_leaves_changes_pending_for_slack_only(
     assert len(httpserver.log) == 1  # a 400 is not retried
 
 
+def test_an_email_failure_leaves_changes_pending_for_email_only_until_the_next_digest(
+    db: sqlite_utils.Database, queued: list[int], httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/services/T000/B000/secret").respond_with_data("ok")
+    port = free_port()
+    config = settings(smtp_port=port, slack_url=hook(httpserver))
+    email_down, slack_sent = notify.deliver(db, config, NOW)
+    assert not email_down.ok and slack_sent.ok
+    assert pending_ids(db, "email") == sorted(queued)
+    assert pending_ids(db, "slack") == []
+
+    controller, inbox = start_smtp(port)
+    try:
+        email_back, slack_again = notify.deliver(db, config, NOW + timedelta(hours=1))
+    finally:
+        controller.stop()
+    assert email_back.ok and email_back.sent == len(queued)
+    assert (slack_again.ok, slack_again.detail) == (True, "nothing to send")
+    assert len(inbox.envelopes) == 1
+    assert len(httpserver.log) == 1  # Slack had its digest already: not sent again
+    assert pending_ids(db, "email") == []
+
+
+def test_the_email_puts_statuses_first_then_figures_by_metric_then_first_sightings(
+    db: sqlite_utils.Database, smtp: Smtp
+) -> None:
+    add_article(db, LADA, "Lada.kz", "Цифры")
+    add_article(db, KAZINFORM, "Kazinform", "Миграция")
+    queue(
+        db,
+        figure_change(
+            metric="migration_violations",
+            dims={"region": "astana"},
+            unit="cases",
+            old=120,
+            new=141,
+            sources=[KAZINFORM],
+            evidence="В Астане выявлено 141 нарушение.",
+        ),
+        figure_change(metric="kandas", old=None, new=7420, as_of="2024", first_seen=True),
+        status_change(),
+        figure_change(),
+        figure_change(dims={"country": "RU"}, old=90000, new=102000, sources=[LADA]),
+    )
+    [result] = notify.deliver(db, settings(smtp_port=smtp.port), NOW)
+    assert result.ok, result.error
+    [message] = smtp.inbox.messages
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    heads = [line for line in lines if line.startswith(("==", "--", "* "))]
+    assert heads == [
+        "== Agreement statuses ==",
+        "* South Korea (KR): talks paused → talks resumed, as of 2025-10-09",
+        "== Changed figures ==",
+        "-- Citizens of Kazakhstan working abroad --",
+        "* total: 194,000 → 126,000 (−68,000, −35.1%), as of 2025-10-09",
+        "* country: Russia: 90,000 → 102,000 (+12,000, +13.3%), as of 2025-10-09",
+        "-- Offences under migration law --",
+        "* region: Astana: 120 → 141 (+21, +17.5%), as of 2025-10-09",
+        "== First seen ==",
+        "* Kandas status granted — total: 7,420, in 2024",
+    ]
+    total = lines.index(heads[4])
+    assert lines[total + 1 : total + 4] == [
+        "“Сегодня за рубежом работают 126 тыс. казахстанцев.”",
+        f"Sources: Lada.kz <{LADA}>, Kazinform <{KAZINFORM}>",
+        "outlets agreeing: 2",
+    ]
+
+
 def test_dry_run_renders_both_channels_and_marks_nothing(
     db: sqlite_utils.Database, queued: list[int], httpserver: HTTPServer
 ) -> None:
@@ -667,8 +737,11 @@ def test_a_split_digest_that_fails_halfway_keeps_only_the_unsent_changes(
 
 HOSTILE = (
     "Say <!channel> and <@U123>, see <http://evil.example|click> *bold* _it_ "
-    "<script>alert(1)</script> & \x1b[31mred\x1b[0m \u202eevil\u202c end"
+    "<script>alert(1)</script> & \x1b[31mred\x1b[0m \u202eevil\u202c end {{ 7 * 7 }}"
 )
+PIPED = "https://evil.example/a|<!channel>"  # a stored URL that would close a Slack link
+QUOTED = 'https://evil.example/b"onmouseover="alert(1)'  # ... or an HTML attribute
+PIPED_LINK = "https://evil.example/a%7C%3C!channel%3E"
 HOSTILE_TITLE = '<b>Title</b> <!here> "quoted" <script>x()</script>'
 
 
@@ -679,13 +752,13 @@ def test_markup_in_titles_and_evidence_arrives_inert_in_slack_and_in_mail(
     queue(
         db,
         figure_change(evidence=HOSTILE, sources=[LADA, "javascript:alert(1)"]),
-        status_change(evidence=HOSTILE, sources=[LADA]),
+        status_change(evidence=HOSTILE, sources=[LADA, PIPED, QUOTED]),
     )
     httpserver.expect_request("/services/T000/B000/secret").respond_with_data("ok")
     notify.deliver(db, settings(smtp_port=smtp.port, slack_url=hook(httpserver)), NOW)
 
     shown = "Say <!channel> and <@U123>, see <http://evil.example|click> *bold* _it_ " + (
-        "<script>alert(1)</script> & [31mred [0m evil end"
+        "<script>alert(1)</script> & [31mred [0m evil end {{ 7 * 7 }}"
     )
     [payload] = posts(httpserver)
     texts = slack_texts(payload)
@@ -693,8 +766,11 @@ def test_markup_in_titles_and_evidence_arrives_inert_in_slack_and_in_mail(
     for text in mrkdwn:
         for live in ("<!channel>", "<!here>", "<@U123>", "<http://evil", "<script>"):
             assert live not in text
-        # the only <...> left are links to stored article URLs
-        assert set(re.findall(r"<([^|>]*)\|", text)) <= {LADA}
+        # the only <...> left are links to stored article URLs, `|<>` in them encoded
+        assert set(re.findall(r"<([^|>]*)\|", text)) <= {LADA, PIPED_LINK, QUOTED}
+    assert any(f"<{PIPED_LINK}|evil.example>" in t for t in mrkdwn)
+    objects = [o for b in payload["blocks"] for o in [b.get("text"), *b.get("elements", [])]]
+    assert all(o.get("verbatim") is True for o in objects if o and o["type"] == "mrkdwn")
     assert any("Lada &lt;!here&gt; &amp; Co" in t for t in mrkdwn)
     quotes = [t for kind, t in texts if kind == "plain_text"]
     assert quotes.count(f"“{shown}”") == 2  # plain_text: Slack parses no markup in it
@@ -705,7 +781,13 @@ def test_markup_in_titles_and_evidence_arrives_inert_in_slack_and_in_mail(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;!channel&gt;" in html
     assert 'title="&lt;b&gt;Title&lt;/b&gt; &lt;!here&gt; &#34;quoted&#34;' in html
-    assert re.findall(r'href="([^"]*)"', html) == [LADA, LADA]
+    assert re.findall(r'href="([^"]*)"', html) == [
+        LADA,  # the status first
+        "https://evil.example/a|&lt;!channel&gt;",
+        "https://evil.example/b&#34;onmouseover=&#34;alert(1)",
+        LADA,
+    ]
+    assert "onmouseover=" + '"' not in html
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "\x1b" not in text and "\u202e" not in text
     assert shown in text
