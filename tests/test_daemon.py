@@ -4,8 +4,11 @@ expressions it accepts and the errors it gives for the ones it does not."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import logging
+import re
+import shlex
 import signal
 import socket
 import sqlite3
@@ -29,6 +32,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from monitor import daemon, store
+from monitor.cli import build_parser
 from monitor.config import ConfigError, Schedule, Settings
 
 DEADLINE = 90.0  # seconds to wait for something the daemon should do; generous on a busy CI
@@ -606,3 +610,107 @@ def test_schedule_errors_name_the_config_file(tmp_path: Path) -> None:
     settings = Settings(path=tmp_path / "monitor.toml", schedule=Schedule(run="*/30 * * *"))
     with pytest.raises(ConfigError, match=r"monitor\.toml: schedule\.run: '\*/30 \* \* \*'"):
         daemon.schedule_triggers(settings)
+
+
+# --------------------------------------------------------------------------- cron.example, deploy/
+
+REPO = Path(__file__).resolve().parent.parent
+REDIRECTION = re.compile(r"\s\d?>&\d|\s\d?(?:>>?|<)\s*[^\s;&|]+")
+
+
+def monitor_commands(shell: str) -> list[list[str]]:
+    """The `monitor` command lines in a shell line (`a || b; c >>log 2>&1`), as argv."""
+    out = []
+    for part in re.split(r";|&&|\|\|", REDIRECTION.sub("", shell)):
+        argv = shlex.split(part)
+        if argv and argv[0].endswith("/bin/monitor"):
+            out.append(argv)
+    return out
+
+
+def parse_monitor(argv: list[str], where: str) -> argparse.Namespace:
+    try:
+        return build_parser().parse_args(argv[1:])
+    except SystemExit:
+        pytest.fail(f"{where}: the monitor CLI rejects {shlex.join(argv)}")
+
+
+def cron_lines() -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """cron.example's variables and its (schedule, command) entries."""
+    variables, entries = {}, []
+    for line in (REPO / "cron.example").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if match := re.fullmatch(r"([A-Z_]+)=(.*)", line.strip()):
+            variables[match[1]] = match[2].strip('"')
+            continue
+        fields = line.split(None, 5)
+        entries.append((" ".join(fields[:5]), fields[5]))
+    return variables, entries
+
+
+def test_cron_example_commands_parse_with_the_real_cli() -> None:
+    variables, entries = cron_lines()
+    assert variables["CRON_TZ"] == Schedule().timezone
+    used: dict[str, list[str]] = {}
+    for schedule, shell in entries:
+        daemon.cron_trigger(schedule, variables["CRON_TZ"], f"cron.example {schedule!r}")
+        assert shell.startswith("cd /srv/monitor || exit 1;")
+        commands = monitor_commands(shell)
+        assert commands, f"cron.example: no monitor command in {shell!r}"
+        for argv in commands:
+            assert argv[0] == ".venv/bin/monitor"  # the venv of the working directory
+            args = parse_monitor(argv, "cron.example")
+            used.setdefault(args.command, []).append(schedule)
+            if args.command == "run":
+                assert args.no_notify  # the digest goes out at 08:00, not after every run
+            if args.command == "site":
+                assert args.outdir.is_absolute()
+    # the same times as the daemon's defaults
+    assert used["run"] == [Schedule().run]
+    assert used["digest"] == [Schedule().digest]
+    assert used["site"] == used["run"]  # written after each run, on the same line
+
+
+def test_cron_example_redirections_and_lists_are_understood() -> None:
+    line = "cd /x || exit 1; .venv/bin/monitor --db a.db run --no-notify >>log 2>&1; true"
+    assert monitor_commands(line) == [[".venv/bin/monitor", "--db", "a.db", "run", "--no-notify"]]
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            values.setdefault(key.strip(), []).append(value.strip())
+    return values
+
+
+@pytest.mark.parametrize(
+    ("unit", "command"), [("monitor.service", "daemon"), ("monitor-site.service", "site")]
+)
+def test_systemd_units_run_the_real_cli_and_may_write_the_database(unit: str, command: str) -> None:
+    values = unit_settings(REPO / "deploy" / unit)
+    argv = shlex.split(values["ExecStart"][0])
+    assert argv[0] == f"{values['WorkingDirectory'][0]}/.venv/bin/monitor"
+    args = parse_monitor(argv, unit)
+    assert args.command == command
+    writable = " ".join(values["ReadWritePaths"]).split()
+    # the database (default state/monitor.db), its WAL files and the run lock live in state/
+    assert f"{values['WorkingDirectory'][0]}/{args.db.parent}" in writable
+    assert values["ProtectSystem"] == ["strict"]
+    assert values["NoNewPrivileges"] == ["yes"]
+    assert values["User"] != ["root"]
+    if command == "site":
+        assert str(args.outdir.parent) in writable  # the site is swapped in beside OUTDIR
+
+
+def test_daemon_unit_stops_with_sigterm_and_reads_secrets_from_a_file() -> None:
+    values = unit_settings(REPO / "deploy" / "monitor.service")
+    assert values["Type"] == ["simple"]
+    assert values["KillSignal"] == ["SIGTERM"]
+    assert values["Restart"] == ["on-failure"]
+    assert values["TimeoutStopSec"]
+    assert values["EnvironmentFile"] == ["/etc/monitor/secrets"]
+    timer = unit_settings(REPO / "deploy" / "monitor-site.timer")
+    assert timer["OnCalendar"] == ["*-*-* *:05,35:00"]
