@@ -220,12 +220,14 @@ class Site:
 # -- what the sites serve, and the source files that point at them ------------------------
 
 
-def page(title: str, paragraphs: list[str], published: str | None = None) -> str:
+def page(
+    title: str, paragraphs: list[str], published: str | None = None, charset: str = "utf-8"
+) -> str:
     """An article page with site chrome around the story."""
     meta = f'<meta property="article:published_time" content="{published}">' if published else ""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     return (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>{meta}</head>'
+        f'<!doctype html><html><head><meta charset="{charset}"><title>{title}</title>{meta}</head>'
         '<body><nav><a href="/">Home</a> <a href="/news">News</a></nav>'
         f'<article class="story"><h1>{title}</h1>{body}</article>'
         "<footer>© News outlet. All rights reserved.</footer></body></html>"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlite_utils
-from loopback import Site, listing, page, rss, write_source
+from loopback import Hit, Site, listing, page, rss, write_source
 
 from monitor import pipeline, store
 from monitor.fetch import Fetcher, FetchPolicy
@@ -51,6 +51,10 @@ KK_WORKERS = [
     "2025 жылғы 1 наурыздағы жағдай бойынша Қазақстанда жұмысқа рұқсат негізінде 15,2 мың "
     "шетел азаматы еңбек етуде.",
     "Олардың басым бөлігі құрылыс саласында жұмыс істейді.",
+]
+RU_WORKERS = [
+    "По данным ведомства, на 1 марта 2025 года в Казахстане по разрешениям на работу "
+    "трудились 14,8 тыс. иностранных граждан.",
 ]
 RU_QUOTA = [
     "Ведомство напомнило, что квота на привлечение иностранной рабочей силы на 2025 год "
@@ -350,3 +354,355 @@ def test_sources_not_due_are_not_fetched(
     assert asyncio.run(cycle(DAY + timedelta(minutes=10))).outcomes == []
     assert len(asyncio.run(cycle(DAY + timedelta(minutes=31))).outcomes) == 1
     assert site.count("/rss") == 2
+
+
+# -- step 2: what HTTP and the documents throw at a run -------------------------------------
+
+
+def feed_hits(site: Site, path: str = "/rss") -> list[Hit]:
+    return [h for h in site.log() if h.path == path]
+
+
+def test_unchanged_feed_with_etag_costs_one_conditional_request(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    run([src], rules, db)
+    before = len(site.log())
+    second = run([src], rules, db, now=DAY + timedelta(hours=1))
+    assert outcome(second, "Feed RU").not_modified
+    assert second.changes == []
+    new = site.log()[before:]
+    assert [(h.path, h.status, h.if_none_match) for h in new] == [
+        ("/rss", 304, site.pages["/rss"].tag)
+    ]
+    state = store.source_state(db, "Feed RU")
+    assert state is not None
+    assert (state["last_status"], state["etag"], state["failures"]) == (
+        304,
+        site.pages["/rss"].tag,
+        0,
+    )
+
+
+def test_unchanged_feed_with_last_modified_costs_one_conditional_request(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    feed = site.pages["/rss"]
+    feed.etag, feed.modified = False, datetime(2025, 3, 5, 8, 0, tzinfo=UTC)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    run([src], rules, db)
+    before = len(site.log())
+    second = run([src], rules, db, now=DAY + timedelta(hours=1))
+    assert outcome(second, "Feed RU").not_modified
+    new = site.log()[before:]
+    assert [(h.path, h.status, h.if_modified_since) for h in new] == [
+        ("/rss", 304, "Wed, 05 Mar 2025 08:00:00 GMT")
+    ]
+
+
+def test_a_new_item_fetches_only_the_new_article(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    run([src], rules, db)
+    later = DAY + timedelta(days=1)
+    site.put("/news/workers", page("Иностранцы", RU_WORKERS, "2025-03-06"))
+    site.put(
+        "/rss",
+        rss(
+            site.base,
+            [
+                ("/news/workers", "Иностранная рабочая сила", later),
+                ("/news/abroad", "Казахстанцы за рубежом", DAY),
+                ("/news/quota", "Квота на 2025 год", DAY - timedelta(days=1)),
+            ],
+        ),
+        content_type="application/rss+xml",
+    )
+    second = run([src], rules, db, now=later)
+    out = outcome(second, "Feed RU")
+    assert (out.items, out.new_articles) == (3, 1)
+    assert [site.count(p) for p in ("/news/abroad", "/news/quota", "/news/workers")] == [1, 1, 1]
+    assert feed_hits(site)[-1].status == 200 and feed_hits(site)[-1].conditional
+    assert ("foreign_workers", "{}", 14800.0) in values(db)
+
+
+def test_gzip_feed_and_article_are_decoded(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    for path in ("/rss", "/news/abroad", "/news/quota"):
+        site.pages[path].gzip = True
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db)
+    assert outcome(summary, "Feed RU").new_articles == 2
+    assert ("citizens_abroad", "{}", 121000.0) in values(db)
+
+
+def test_redirected_feed_and_article_are_followed(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    site.put("/news/2025/abroad", page("Трудовая миграция", RU_ABROAD, "2025-03-05"))
+    site.redirect("/a/123", "/news/2025/abroad", 302)
+    site.put(
+        "/feeds/main.xml",
+        rss(site.base, [("/a/123", "Казахстанцы за рубежом", DAY)]),
+        content_type="application/rss+xml",
+    )
+    site.redirect("/rss", "/feeds/main.xml", 301)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db)
+    assert outcome(summary, "Feed RU").new_articles == 1
+    # the article is known by the feed's link, so the next feed names it the same way
+    assert {u for _, _, _, u in figures(db)} == {site.url("/a/123")}
+    assert [h.path for h in site.log()] == [
+        "/rss",
+        "/feeds/main.xml",
+        "/a/123",
+        "/news/2025/abroad",
+    ]
+
+
+def test_404_feed_and_404_article_are_errors_naming_the_url(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    del site.pages["/news/quota"]
+    ok = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    gone = make_source(tmp_path, "Gone", site.url("/old/rss"))
+    summary = run([ok, gone], rules, db)
+    assert outcome(summary, "Gone").error == f"{site.url('/old/rss')}: HTTP 404"
+    assert outcome(summary, "Feed RU").article_errors == [f"{site.url('/news/quota')}: HTTP 404"]
+    assert outcome(summary, "Feed RU").new_articles == 1
+    assert site.count("/old/rss") == 1  # a 404 is not retried
+
+
+def test_500_then_success_is_retried_and_stored(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    site.pages["/rss"].first = [500]
+    site.pages["/news/abroad"].first = [503]
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db)
+    out = outcome(summary, "Feed RU")
+    assert out.ok and out.new_articles == 2 and not out.article_errors
+    assert [h.status for h in feed_hits(site)] == [500, 200]
+    assert [h.status for h in feed_hits(site, "/news/abroad")] == [503, 200]
+
+
+def test_429_with_retry_after_waits_as_asked_then_succeeds(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    site.pages["/rss"].first = [429]
+    site.pages["/rss"].headers = {"Retry-After": "7"}
+    sleeps = Sleeps()
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db, sleeps=sleeps)
+    assert outcome(summary, "Feed RU").new_articles == 2
+    assert 7.0 in sleeps.delays
+    assert [h.status for h in feed_hits(site)] == [429, 200]
+
+
+def test_article_server_that_never_answers_times_out_and_the_rest_is_stored(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    site.pages["/news/quota"].hang = True
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db)
+    out = outcome(summary, "Feed RU")
+    assert out.article_errors == [f"{site.url('/news/quota')}: timed out after 2 attempts"]
+    assert out.new_articles == 1
+    assert ("citizens_abroad", "{}", 121000.0) in values(db)
+
+
+def test_endless_body_stops_at_the_size_cap(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    site.put("/stream", b"", endless=True, content_type="application/rss+xml")
+    site.pages["/news/quota"].endless = True
+    policy = FetchPolicy(**{**FAST.__dict__, "max_bytes": 200_000})
+    endless = make_source(tmp_path, "Endless", site.url("/stream"))
+    ok = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([endless, ok], rules, db, policy=policy)
+    assert outcome(summary, "Endless").error == (
+        f"{site.url('/stream')}: response larger than 200000 bytes"
+    )
+    assert outcome(summary, "Feed RU").article_errors == [
+        f"{site.url('/news/quota')}: response larger than 200000 bytes"
+    ]
+    assert ("citizens_abroad", "{}", 121000.0) in values(db)
+
+
+def test_windows_1251_listing_and_article_with_character_references(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """Kazakh letters outside windows-1251 (ә, қ, ң, ү, ұ, і, ө, ғ) written as &#1241; and so
+    on, the Cyrillic the code page has as single bytes; the listing declares its charset
+    in a meta tag only, the article in the HTTP header only."""
+    title = "Шетелдік жұмыс күші: 15,2 мың адам"
+    raw_listing = listing([("/kk/2025/03/workers", title)], charset="windows-1251")
+    paragraphs = [
+        *KK_WORKERS,
+        "Бұл туралы үкімет отырысында Еңбек және халықты әлеуметтік қорғау министрі айтты.",
+    ]
+    article = page(title, paragraphs, "2025-03-04", charset="windows-1251").replace(
+        '<meta charset="windows-1251">', ""
+    )
+    site.put(
+        "/kk/news", raw_listing.encode("cp1251", "xmlcharrefreplace"), content_type="text/html"
+    )
+    body = article.encode("cp1251", "xmlcharrefreplace")
+    for letter in "әқңүұөғ":
+        assert f"&#{ord(letter)};".encode() in body
+    assert "і".encode("cp1251") in body
+    site.put("/kk/2025/03/workers", body, content_type="text/html; charset=windows-1251")
+    src = make_source(tmp_path, "Listing KK", site.url("/kk/news"), "html", html_links="a.title")
+    summary = run([src], rules, db)
+    assert outcome(summary, "Listing KK").new_articles == 1
+    text, title_stored, lang = db.execute("SELECT text, title, lang FROM articles").fetchone()
+    assert "Қазақстанда жұмысқа рұқсат негізінде 15,2 мың шетел азаматы" in text
+    assert "&#" not in text and title_stored == title and lang == "kk"
+    assert values(db) == {("foreign_workers", "{}", 15200.0)}
+
+
+def test_malformed_feed_keeps_the_entries_it_could_read(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    whole = site.pages["/rss"].body.decode()
+    cut = whole[: whole.index("</item>") + len("</item>")] + "<item><title>Квота</tit"
+    site.put("/rss", cut, content_type="application/rss+xml")
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db)
+    out = outcome(summary, "Feed RU")
+    assert (out.ok, out.items, out.new_articles) == (True, 1, 1)
+    assert ("citizens_abroad", "{}", 121000.0) in values(db)
+
+
+def test_entity_bomb_is_refused_without_expanding_it(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    # billion laughs: ten levels of ten references each, 10**9 "lol"s if expanded
+    lol = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{lol}]><rss version="2.0"><channel>'
+        f"<item><title>&l9;</title><link>{site.base}/x</link></item></channel></rss>"
+    )
+    site.put("/rss", bomb, content_type="application/rss+xml")
+    good_feed(site, "/other")
+    bombed = make_source(tmp_path, "Bomb", site.url("/rss"))
+    ok = make_source(tmp_path, "Feed RU", site.url("/other/rss"))
+    summary = run([bombed, ok], rules, db)
+    assert outcome(summary, "Bomb").error == (
+        f"{site.url('/rss')}: XML entities are not allowed (the feed declares <!ENTITY>)"
+    )
+    assert site.count("/x") == 0
+    assert outcome(summary, "Feed RU").new_articles == 2
+
+
+def test_listing_of_junk_links_is_an_error_and_nothing_is_fetched(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    junk = [
+        ("/", "Басты бет"),
+        ("/static/banner.jpg", "Жарнама"),
+        ("/docs/report.pdf", "Есеп"),
+        ("mailto:desk@example.org", "Хат жазу"),
+        ("javascript:void(0)", "Тағы"),
+        ("https://www.youtube.com/@outlet", "YouTube"),
+        ("#top", "Жоғары"),
+    ]
+    site.put("/kk/news", listing(junk))
+    src = make_source(tmp_path, "Listing KK", site.url("/kk/news"), "html", html_links="main a")
+    summary = run([src], rules, db)
+    assert outcome(summary, "Listing KK").error == (
+        f"{site.url('/kk/news')}: no article links found (main a)"
+    )
+    assert [h.path for h in site.log()] == ["/kk/news"]
+
+
+def test_stored_article_is_not_fetched_again_when_the_feed_changes(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """The feed's description of a stored article changes (feeds rewrite them): the page is
+    not fetched again, since the article's text comes from the page."""
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"), article_body="article.story")
+    run([src], rules, db)
+    site.put(
+        "/rss",
+        site.pages["/rss"].body.decode().replace("<description>Казахстанцы", "<description>Все"),
+        content_type="application/rss+xml",
+    )
+    second = run([src], rules, db, now=DAY + timedelta(hours=1))
+    assert feed_hits(site)[-1].status == 200
+    assert outcome(second, "Feed RU").new_articles == 0
+    assert site.count("/news/abroad") == 1 and site.count("/news/quota") == 1
+
+
+def test_article_whose_feed_text_changed_is_re_extracted(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """A feed carrying whole articles (content:encoded, no body selector) corrects one: it
+    is read again from the feed and what it says replaces what it said; the other is left."""
+    filler = (
+        "<p>В ведомстве отметили, что большинство граждан выезжают на работу по "
+        "организованным каналам, через частные агентства занятости, имеющие лицензию. "
+        "Перед выездом специалисты советуют проверить работодателя и условия договора, "
+        "а также сохранить контакты посольства в стране пребывания. Консультации "
+        "проводятся бесплатно в центрах занятости населения во всех регионах страны.</p>"
+        "<p>Отдельное внимание уделяется тем, кто выезжает на сезонные работы: им "
+        "рекомендуют заранее оформить медицинскую страховку, выучить основные фразы на языке "
+        "страны и не передавать паспорт посредникам. При нарушении трудовых прав можно "
+        "обратиться на горячую линию ведомства или в консульство.</p>"
+    )
+    abroad = f"<p>{RU_ABROAD[0]}</p><p>{RU_ABROAD[1]}</p>{filler}"
+    quota = f"<p>{RU_QUOTA[0]}</p>{filler}"
+    items = [
+        ("/news/abroad", "Казахстанцы за рубежом", DAY),
+        ("/news/quota", "Квота", DAY - timedelta(days=1)),
+    ]
+    site.put(
+        "/rss",
+        rss(site.base, items, {"/news/abroad": abroad, "/news/quota": quota}),
+        content_type="application/rss+xml",
+    )
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    first = run([src], rules, db)
+    assert outcome(first, "Feed RU").new_articles == 2
+    corrected = abroad.replace("1 марта", "1 апреля").replace("121 тыс.", "123 тыс.")
+    site.put(
+        "/rss",
+        rss(site.base, items, {"/news/abroad": corrected, "/news/quota": quota}),
+        content_type="application/rss+xml",
+    )
+    second = run([src], rules, db, now=DAY + timedelta(hours=1))
+    assert outcome(second, "Feed RU").new_articles == 1
+    assert [(c["old"], c["new"]) for c in second.changes if c["dims"] == {}] == [(121000, 123000)]
+    assert ("citizens_abroad", "{}", 121000.0, site.url("/news/abroad")) not in figures(db)
+    assert ("citizens_abroad", "{}", 123000.0, site.url("/news/abroad")) in figures(db)
+    assert site.log() and all(h.path == "/rss" for h in site.log())  # no page was fetched
+
+
+def test_an_article_in_two_sources_of_one_run_is_fetched_once(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    site.put("/ru/news", listing([("/news/abroad", "Казахстанцы за рубежом")]))
+    feed = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    lst = make_source(tmp_path, "Listing RU", site.url("/ru/news"), "html", html_links="a.title")
+    summary = run([feed, lst], rules, db)
+    assert site.count("/news/abroad") == 1
+    assert sum(o.new_articles for o in summary.outcomes) == 2
+    rows = db.execute("SELECT count(*) FROM figures WHERE value = 121000").fetchone()
+    assert rows[0] == 1
