@@ -7,9 +7,14 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,3 +181,189 @@ def _changes(setup: Setup) -> list[dict[str, object]]:
     proc = monitor(setup, "changes", "--json")
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+# -- a run killed hard, and a second run while one is running -------------------------------
+
+KK_VIOLATIONS = [
+    "2025 жылдың қаңтар-ақпан айларында көші-қон заңнамасын бұзудың 2 340 дерегі анықталды.",
+    "Құқық бұзушылардың көбі тіркеу мерзімін өткізіп алған.",
+]
+RU_QUOTA = [
+    "Ведомство напомнило, что квота на привлечение иностранной рабочей силы на 2025 год "
+    "составляет 29 750 человек.",
+]
+RU_WORKERS = [
+    "По данным ведомства, на 1 марта 2025 года в Казахстане по разрешениям на работу "
+    "трудились 14,8 тыс. иностранных граждан.",
+]
+RU_APRIL = [
+    "На 1 апреля 2025 года за рубежом работали 124 тыс. граждан Казахстана, сообщили в "
+    "министерстве.",
+]
+KK_APRIL = [
+    "Еңбек министрлігінің мәліметінше, 2025 жылғы 1 сәуірдегі жағдай бойынша шетелде 124 мың "
+    "қазақстандық жұмыс істейді.",
+    "Оңтүстік Кореямен еңбек көші-қоны жөніндегі келіссөздер уақытша тоқтатылды.",
+]
+
+# path -> (title, paragraphs, published)
+FEED_STEPS = [
+    {
+        "/ru/abroad": ("Казахстанцы за рубежом", RU_ABROAD, "2025-03-05"),
+        "/ru/quota": ("Квота на 2025 год", RU_QUOTA, "2025-03-04"),
+        "/ru/workers": ("Иностранная рабочая сила", RU_WORKERS, "2025-03-03"),
+    },
+    {"/ru/april": ("Данные на 1 апреля", RU_APRIL, "2025-04-02")},
+]
+LISTING_STEPS = [
+    {"/kk/violations": ("Көші-қон бұзушылықтары", KK_VIOLATIONS, "2025-03-04")},
+    {"/kk/april": ("Шетелдегі қазақстандықтар", KK_APRIL, "2025-04-03")},
+]
+
+
+def serve_steps(setup: Setup, upto: int, delay: float) -> list[str]:
+    """The feed and the listing as they stand after step `upto` (0-based), every article
+    page answering after `delay` seconds; returns the article paths."""
+    site = setup.site
+    feed: list[tuple[str, str, datetime]] = []
+    links: list[tuple[str, str]] = []
+    for n in range(upto + 1):
+        for steps in (FEED_STEPS, LISTING_STEPS):
+            for path, (title, paragraphs, published) in steps[n].items():
+                site.put(path, page(title, paragraphs, published), delay=delay)
+                if steps is FEED_STEPS:
+                    when = datetime.fromisoformat(published).replace(hour=9, tzinfo=UTC)
+                    feed.insert(0, (path, title, when))  # newest first, as feeds are
+                else:
+                    links.insert(0, (path, title))
+    site.put("/ru/rss", rss(site.base, feed), content_type="application/rss+xml; charset=utf-8")
+    site.put("/kk/news", listing(links))
+    write_source(setup.sources, "Feed RU", site.url("/ru/rss"), language="ru")
+    write_source(setup.sources, "Listing KK", site.url("/kk/news"), "html", html_links="a.title")
+    return [p for steps in (FEED_STEPS, LISTING_STEPS) for s in steps[: upto + 1] for p in s]
+
+
+def start(setup: Setup, *command: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *setup.args(*command)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=setup.root,
+    )
+
+
+def wait_until(predicate: Callable[[], bool], what: str, limit: float = 60) -> None:
+    """Poll until `predicate()` holds (not a timing assertion: `limit` only stops a hang)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def kill_mid_cycle(setup: Setup, paths: list[str], *command: str) -> None:
+    """Start `monitor run`, SIGKILL it once it is fetching some of `paths`."""
+    before = {p: setup.site.count(p) for p in paths}
+    proc = start(setup, "run", *command)
+    try:
+        wait_until(
+            lambda: sum(setup.site.count(p) - before[p] for p in paths) >= 2,
+            "the run to fetch articles",
+        )
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def stored_figures(setup: Setup) -> Counter[tuple[str, str, str, float]]:
+    with closing(sqlite3.connect(setup.db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        rows = conn.execute(
+            "SELECT a.url, f.metric, f.dims_key, f.value FROM figures f "
+            "JOIN articles a ON a.id = f.article_id"
+        ).fetchall()
+    return Counter((url.removeprefix(setup.site.base), m, d, v) for url, m, d, v in rows)
+
+
+def stored_articles(setup: Setup) -> list[str]:
+    with closing(sqlite3.connect(setup.db)) as conn:
+        rows = conn.execute("SELECT url FROM articles ORDER BY url").fetchall()
+    return [url.removeprefix(setup.site.base) for (url,) in rows]
+
+
+def change_keys(changes: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    return [
+        (c.get("metric") or c.get("counterparty"), json.dumps(c.get("dims")), c["old"], c["new"])
+        for c in changes
+    ]
+
+
+def test_run_killed_mid_cycle_then_rerun_loses_and_repeats_nothing(setup: Setup) -> None:
+    paths = serve_steps(setup, 0, delay=0.5)
+    kill_mid_cycle(setup, paths)
+    assert not setup.db.exists() or stored_articles(setup) == []
+    done = monitor(setup, "run")
+    assert done.returncode == 0, done.stderr
+    assert stored_articles(setup) == sorted(paths)
+
+    paths = serve_steps(setup, 1, delay=0.5)
+    kill_mid_cycle(setup, paths, "--all")
+    done = monitor(setup, "run", "--all")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("sources: 2 ok, 0 failed; new articles: 2;")
+    assert stored_articles(setup) == sorted(paths)
+    assert stored_figures(setup) == Counter(
+        [
+            ("/ru/abroad", "citizens_abroad", "{}", 121000.0),
+            ("/ru/abroad", "citizens_abroad", '{"country":"RU"}', 97000.0),
+            ("/ru/quota", "foreign_labor_quota", "{}", 29750.0),
+            ("/ru/workers", "foreign_workers", "{}", 14800.0),
+            ("/kk/violations", "migration_violations", "{}", 2340.0),
+            ("/ru/april", "citizens_abroad", "{}", 124000.0),
+            ("/kk/april", "citizens_abroad", "{}", 124000.0),
+        ]
+    )
+    changes = _changes(setup)
+    assert change_keys(changes) == [
+        ("foreign_workers", "{}", None, 14800),
+        ("migration_violations", "{}", None, 2340),
+        ("foreign_labor_quota", "{}", None, 29750),
+        ("citizens_abroad", "{}", None, 121000),
+        ("citizens_abroad", '{"country": "RU"}', None, 97000),
+        ("citizens_abroad", "{}", 121000, 124000),
+        ("KR", "null", None, "paused"),
+    ]
+    april = changes[5]
+    assert april["sources"] == [setup.site.url("/ru/april"), setup.site.url("/kk/april")]
+    again = monitor(setup, "run", "--all")
+    assert again.stdout.startswith("sources: 2 ok, 0 failed; new articles: 0;")
+    assert _changes(setup) == changes
+
+
+def test_second_run_while_one_is_running_exits_at_once_with_a_clear_message(
+    setup: Setup,
+) -> None:
+    paths = serve_steps(setup, 0, delay=1.0)
+    first = start(setup, "run")
+    try:
+        wait_until(lambda: any(setup.site.count(p) for p in paths), "the first run to fetch")
+        second = monitor(setup, "run")
+        assert first.poll() is None  # the first is still at work
+        assert second.returncode == 2
+        pid = first.pid
+        assert second.stderr == (
+            f"monitor: error: {setup.db}: another `monitor run` is running (pid {pid})\n"
+        )
+        assert second.stdout == ""
+        out, err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert first.returncode == 0, err
+    assert out.startswith("sources: 2 ok, 0 failed; new articles: 4;")
+    assert all(setup.site.count(p) == 1 for p in paths)
