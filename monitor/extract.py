@@ -109,6 +109,7 @@ class _Topic:
     dims: dict[str, list[str]]
     as_of: str | None = None
     paragraph: int = -1
+    question: bool = False  # an interviewer's question: the next sentence answers it
 
 
 def _places(hits: list[Hit], places: list[tuple[int, int]]) -> list[Hit]:
@@ -319,8 +320,9 @@ class _Reader:
             first = produced[0]
             self.topic = _Topic(first.metric, index, first.dims, first.as_of, sent.paragraph)
         elif satisfied:
-            last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
-            self.topic = _Topic(last, index, {})
+            # every number here counts something else ("1.2 million of its citizens"): "the
+            # figure" in the next sentence is that, not a figure of ours
+            self.topic = None
 
     def _elided_currency(
         self, index: int, text: str, qs: list[Quantity], cues: dict[str, list[tuple[int, int]]]
@@ -364,7 +366,7 @@ class _Reader:
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
-            self.topic = _Topic(last, index, {})
+            self.topic = _Topic(last, index, {}, question=sent.text.rstrip().endswith("?"))
         elif self.topic and self._last_anchor(self.topic.metric, cues) >= 0:
             # "Outgoing transfers by country:" before a list re-states the topic with the
             # attributes the list shares
@@ -477,10 +479,15 @@ class _Reader:
             self._dim_values(text, qs, i, vocab[v], cues, d in metric.adjectives)
             for d, v in metric.dims.items()
         )
-        if anaphora:
+        if anaphora or (self.topic.question and index - self.topic.index == 1):
+            # "How many work abroad? - Over 120,000." answers the question's metric
             return metric, dict(self.topic.dims)
         if "coreference" in attached or "coreference" in cues:
             return metric, None
+        if any(v in cues for v in metric.veto):
+            # "Russia hosts 2.5 million Uzbek and 1 million Tajik migrants" after a list of
+            # citizens abroad: a sentence about someone the metric rules out continues nothing
+            return None, None
         if has_dim and metric.carry == "dims" and index - self.topic.index <= CARRY_SENTENCES:
             # a list continued in the next sentence keeps the attributes it shares
             return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}
@@ -520,7 +527,7 @@ class _Reader:
         left, right = qs[owner], qs[owner + 1]
         seps_left = len(_SEPARATOR.findall(text, left.end, start))
         seps_right = len(_SEPARATOR.findall(text, end, right.start))
-        if seps_left != seps_right or not seps_left:
+        if seps_left != seps_right:
             return owner
         before = qs[owner - 1].end if owner else 0
         named_before = any(
@@ -586,6 +593,9 @@ class _Reader:
             sub_i, sup_i = pair
             sup, sub = bound[sup_i], bound[sub_i]
             if sup is None:
+                # "4.5 million foreigners came, of them 2.4 million Uzbeks": the part of what
+                # is not a figure is not one either
+                bound[sub_i] = None
                 continue
             if sub is None or sub.metric is not sup.metric:
                 if sub is not None and sub.metric.name != sup.metric.name:

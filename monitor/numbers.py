@@ -66,6 +66,7 @@ class NumberRules:
     half: re.Pattern[str] | None
     bound_before: dict[str, dict[str, re.Pattern[str] | None]]
     bound_after: dict[str, dict[str, re.Pattern[str] | None]]
+    bound_glued: dict[str, dict[str, re.Pattern[str] | None]]
     currency_before: list[tuple[str, re.Pattern[str]]]
     currency_after: list[tuple[str, re.Pattern[str]]]
     unit_after: re.Pattern[str] | None
@@ -123,11 +124,12 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     if alternatives:
         # a Kazakh case or possessive suffix may follow: "екі жарым мыңы", "бес мыңнан"
         one = "(?:" + "|".join(alternatives) + r")(?:-?[а-яәғқңөұүһі]{1,6})?"
-        words_re = re.compile(rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|и|және)\s+)?{one})*(?!\w)", re.I)
+        words_re = re.compile(rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|және)\s+)?{one})*(?!\w)", re.I)
 
     bounds = data.get("bounds", {})
     bound_before: dict[str, dict[str, re.Pattern[str] | None]] = {}
     bound_after: dict[str, dict[str, re.Pattern[str] | None]] = {}
+    bound_glued: dict[str, dict[str, re.Pattern[str] | None]] = {}
     for kind, table in bounds.items():
         if kind not in BOUNDS:
             raise RulesError(
@@ -135,7 +137,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
             )
         check_keys(
             table,
-            [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
+            [f"{lang}_{side}" for lang in LANGS for side in ("before", "after", "glued")],
             file,
             f"bounds.{kind}",
         )
@@ -153,7 +155,15 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
                 f"{where}.{lang}_after",
                 anchor=False,
             )
+            glued = union(
+                str_list(table, f"{lang}_glued", file, where),
+                file,
+                f"{where}.{lang}_glued",
+                anchor=False,
+                suffix="$",
+            )
             bound_before.setdefault(lang, {})[kind] = before
+            bound_glued.setdefault(lang, {})[kind] = glued
             bound_after.setdefault(lang, {})[kind] = (
                 re.compile(r"^\s*" + after.pattern + r"(?!\w)", re.I) if after else None
             )
@@ -236,6 +246,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         half=_anchored(halves.get("half", [])),
         bound_before=bound_before,
         bound_after=bound_after,
+        bound_glued=bound_glued,
         currency_before=currency_before,
         currency_after=currency_after,
         unit_after=unit_after,
@@ -303,7 +314,28 @@ def _words_value(rules: NumberRules, phrase: str) -> Decimal | None:
         else:
             return None
     value = total + current
+    if _inverted(rules, phrase):
+        value = total * current  # "тысячи три": three thousand
     return value if seen_scale and value >= 100 else None
+
+
+def _inverted(rules: NumberRules, phrase: str) -> bool:
+    """Russian puts the scale first to say "about": "тысячи три", "тысяч пять"."""
+    tokens = [t for t in re.split(r"[\s-]+", phrase.lower()) if t]
+    return (
+        len(tokens) > 1
+        and tokens[0] in ("тысячи", "тысяч", "миллиона", "миллионов")
+        and all(rules.words.get(t, Decimal(1000)) < 10 for t in tokens[1:])
+    )
+
+
+def _glued_bound(rules: NumberRules, lang: str, written: str) -> str | None:
+    """A bound glued to the number's last word: Kazakh "мыңдай" (some thousand)."""
+    for kind in BOUNDS:
+        rx = rules.bound_glued.get(lang, {}).get(kind)
+        if rx and rx.search(written):
+            return kind
+    return None
 
 
 def _suffixed_word(rules: NumberRules, token: str) -> str:
@@ -476,6 +508,10 @@ def _read(
                 break
     after_text = text[pos : pos + 60]
     bound, before_len, after_len = _bound(rules, lang, before_text, after_text)
+    if bound == "exact":
+        bound = _glued_bound(rules, lang, text[start:pos]) or bound
+    if bound == "exact" and is_words and _inverted(rules, raw):
+        bound = "approx"
     if unit is None and rules.unit_after:
         um = rules.unit_after.match(text, pos + after_len)
         if um and not text[um.end() : um.end() + 1].isalnum():
