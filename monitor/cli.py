@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -415,9 +416,8 @@ def _dims(items: list[str]) -> dict[str, str]:
 def cmd_history(args: argparse.Namespace) -> int:
     from . import store
 
-    db = _db(args)
     if not args.metric:
-        for row in store.series(db):
+        for row in store.series(_db(args)):
             line = {k: row.get(k) for k in ("metric", "dims", "value", "unit", "as_of")}
             if args.json:
                 print(json.dumps(line, ensure_ascii=False))
@@ -427,10 +427,8 @@ def cmd_history(args: argparse.Namespace) -> int:
                     f"{row['metric']:<22} {dims:<30} {_human(row['value']):>15} {row.get('as_of')}"
                 )
         return 0
-    rules = _load_rules(args)
-    if args.metric not in rules.metrics:
-        raise UserError(f"unknown metric {args.metric!r} (one of: {', '.join(rules.metrics)})")
-    rows = store.history(db, args.metric, _dims(args.dims))
+    dims = _series_dims(args)
+    rows = store.history(_db(args), args.metric, dims)
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False, default=str))
@@ -444,6 +442,24 @@ def cmd_history(args: argparse.Namespace) -> int:
             url = src.get("url") if isinstance(src, dict) else src
             print(f"    {url}")
     return 0
+
+
+def _series_dims(args: argparse.Namespace) -> dict[str, str]:
+    """The --dims of `history METRIC`, checked against the metric's own dims."""
+    rules = _load_rules(args)
+    if args.metric not in rules.metrics:
+        close = difflib.get_close_matches(args.metric, list(rules.metrics), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UserError(
+            f"unknown metric {args.metric!r} ({hint}one of: {', '.join(sorted(rules.metrics))})"
+        )
+    dims = _dims(args.dims)
+    known = rules.metrics[args.metric].dims
+    for key in dims:
+        if key not in known:
+            has = f"its dims: {', '.join(known)}" if known else "it has no dims"
+            raise UserError(f"--dims: {args.metric} has no dim {key!r} ({has})")
+    return dims
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
@@ -507,8 +523,8 @@ async def _check(settings: Settings, sources: list[Source]) -> list[tuple[list[I
                 items = _items(source, response)
             except FeedError as exc:
                 return [], str(exc)
-            if not items:
-                return [], f"{source.url}: no article links found"
+            if not items and source.kind == "html":
+                return [], f"{source.url}: no article links found ({source.links})"
             return items, None
 
         return await asyncio.gather(*(one(s) for s in sources))

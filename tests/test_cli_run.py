@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,6 +22,9 @@ from pathlib import Path
 
 import pytest
 from loopback import FAST_CONFIG, Site, listing, page, rss, write_source
+
+from monitor import cli
+from monitor.rules import default_rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -367,3 +371,303 @@ def test_second_run_while_one_is_running_exits_at_once_with_a_clear_message(
     assert first.returncode == 0, err
     assert out.startswith("sources: 2 ok, 0 failed; new articles: 4;")
     assert all(setup.site.count(p) == 1 for p in paths)
+
+
+# -- changes, history, sources, reextract through monitor.cli.main -------------------------
+
+EN_QUOTA_2026 = [
+    "The government set the quota for attracting foreign labour in 2026 at 31,200 people, "
+    "the Ministry of Labour said.",
+]
+
+
+def main(setup: Setup, *command: str) -> int:
+    return cli.main(setup.args(*command))
+
+
+def at(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:
+    """The monitor's clock (detected_at, last fetch) reads `when`."""
+    monkeypatch.setattr(cli, "_now", lambda: when)
+
+
+def lines(capsys: pytest.CaptureFixture[str]) -> tuple[list[str], list[str]]:
+    out, err = capsys.readouterr()
+    return out.splitlines(), err.splitlines()
+
+
+def two_runs(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """March: the story of serve_story; April: the English feed adds the 2026 quota and a
+    new total abroad."""
+    serve_story(setup)
+    at(monkeypatch, datetime(2025, 3, 6, 7, 0, tzinfo=UTC))
+    assert main(setup, "run") == 0
+    site = setup.site
+    site.put("/ru/april", page("Данные на 1 апреля", RU_APRIL, "2025-04-02"))
+    site.put("/en/quota", page("Quota for 2026", EN_QUOTA_2026, "2025-04-02"))
+    items = [
+        ("/en/quota", "Quota for 2026", datetime(2025, 4, 2, 12, 0, tzinfo=UTC)),
+        ("/ru/april", "Данные на 1 апреля", datetime(2025, 4, 2, 9, 0, tzinfo=UTC)),
+        ("/ru/abroad", "Казахстанцы за рубежом", MARCH),
+    ]
+    site.put("/ru/rss", rss(site.base, items), content_type="application/rss+xml")
+    at(monkeypatch, datetime(2025, 4, 3, 7, 0, tzinfo=UTC))
+    assert main(setup, "run") == 0
+
+
+def test_changes_as_text_as_json_and_since_a_date(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_runs(setup, monkeypatch)
+    capsys.readouterr()
+    assert main(setup, "changes", "--json") == 0
+    out, err = lines(capsys)
+    changes = [json.loads(line) for line in out]
+    assert err == []
+    assert [(c["metric"], c["dims"], c["old"], c["new"], c["detected_at"]) for c in changes] == [
+        ("foreign_workers", {}, None, 15200, "2025-03-06T07:00:00+00:00"),
+        ("citizens_abroad", {}, None, 121000, "2025-03-06T07:00:00+00:00"),
+        ("citizens_abroad", {"country": "RU"}, None, 97000, "2025-03-06T07:00:00+00:00"),
+        ("foreign_labor_quota", {}, None, 31200, "2025-04-03T07:00:00+00:00"),
+        ("citizens_abroad", {}, 121000, 124000, "2025-04-03T07:00:00+00:00"),
+    ]
+    assert changes[4]["sources"] == [setup.site.url("/ru/april")]
+    assert changes[4]["as_of"] == "2025-04-01"
+
+    assert main(setup, "changes", "--json", "--since", "2025-04-01") == 0
+    out, _ = lines(capsys)
+    assert [json.loads(line)["new"] for line in out] == [31200, 124000]
+
+    assert main(setup, "changes", "--since", "2025-04-01") == 0
+    out, _ = lines(capsys)
+    assert out == [
+        "2025-04-03T07:00  foreign_labor_quota: first seen -> 31 200 (as of 2026)",
+        f"    {setup.site.url('/en/quota')}",
+        "2025-04-03T07:00  citizens_abroad: 121 000 -> 124 000 (as of 2025-04-01)",
+        f"    {setup.site.url('/ru/april')}",
+    ]
+    assert main(setup, "changes", "--since", "2025-05-01") == 0
+    assert lines(capsys)[0] == ["no changes recorded"]
+    assert main(setup, "changes", "--json", "--since", "2025-05-01") == 0
+    assert lines(capsys)[0] == []
+
+
+def test_changes_with_a_bad_since_is_rejected_naming_the_option(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(setup, "changes", "--since", "last week")
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        "monitor changes: error: argument --since: not a date (YYYY-MM-DD): 'last week'"
+    )
+    assert not setup.db.exists()
+
+
+def test_history_of_one_series_as_json_and_text(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_runs(setup, monkeypatch)
+    capsys.readouterr()
+    assert main(setup, "history", "citizens_abroad", "--json") == 0
+    out, _ = lines(capsys)
+    rows = [json.loads(line) for line in out]
+    assert [(r["as_of"], r["value"], r["dims"], r["unit"]) for r in rows] == [
+        ("2025-03-01", 121000, {}, "persons"),
+        ("2025-04-01", 124000, {}, "persons"),
+    ]
+    assert rows[0]["evidence"] == RU_ABROAD[0]
+    assert [s["url"] for s in rows[1]["sources"]] == [setup.site.url("/ru/april")]
+
+    assert main(setup, "history", "citizens_abroad", "--dims", "country=RU", "--json") == 0
+    out, _ = lines(capsys)
+    assert [(json.loads(x)["value"], json.loads(x)["dims"]) for x in out] == [
+        (97000, {"country": "RU"})
+    ]
+
+    assert main(setup, "history", "citizens_abroad", "--dims", "country=KR") == 0
+    assert lines(capsys)[0] == ["no history for this series"]
+
+    assert main(setup, "history", "foreign_labor_quota") == 0
+    out, _ = lines(capsys)
+    assert out == ["2026  31 200 persons", f"    {setup.site.url('/en/quota')}"]
+
+    assert main(setup, "history", "--json") == 0  # no metric: every series, its latest
+    out, _ = lines(capsys)
+    series = [json.loads(line) for line in out]
+    assert [(s["metric"], s["dims"], s["value"]) for s in series] == [
+        ("citizens_abroad", {"country": "RU"}, 97000),
+        ("citizens_abroad", {}, 124000),
+        ("foreign_labor_quota", {}, 31200),
+        ("foreign_workers", {}, 15200),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["history", "citizens_abroard"],
+            "unknown metric 'citizens_abroard' (did you mean citizens_abroad? one of: "
+            "citizens_abroad, deportations, foreign_labor_quota, ",
+        ),
+        (["history", "citizens_abroad", "--dims", "country"], "--dims: expected key=value, "),
+        (["history", "citizens_abroad", "--dims", "=RU"], "--dims: expected key=value, got '=RU'"),
+        (
+            ["history", "citizens_abroad", "--dims", "land=RU"],
+            "--dims: citizens_abroad has no dim 'land' (its dims: country, legal)",
+        ),
+        (
+            ["history", "foreign_labor_quota", "--dims", "country=RU"],
+            "--dims: foreign_labor_quota has no dim 'country' (it has no dims)",
+        ),
+    ],
+)
+def test_history_with_bad_input_is_a_one_line_error(
+    setup: Setup, capsys: pytest.CaptureFixture[str], command: list[str], message: str
+) -> None:
+    assert main(setup, *command) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"monitor: error: {message}") and err.count("\n") == 1
+    assert not setup.db.exists()
+
+
+def test_sources_list_shows_health_before_and_after_runs(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_story(setup)
+    write_source(setup.sources, "Gone", setup.site.url("/gone.xml"), language="en")
+    assert main(setup, "sources", "list") == 0
+    out, _ = lines(capsys)
+    assert out[0].split() == [
+        "source", "kind", "lang", "last", "fetch", "status", "fails", "items", "newest"
+    ]  # fmt: skip
+    assert [row.split() for row in out[1:]] == [
+        ["Feed", "RU", "feed", "ru", "never", "-", "0", "0", "-"],
+        ["Gone", "feed", "en", "never", "-", "0", "0", "-"],
+        ["Listing", "KK", "html", "-", "never", "-", "0", "0", "-"],
+    ]
+    at(monkeypatch, datetime(2025, 3, 6, 7, 0, tzinfo=UTC))
+    assert main(setup, "run") == 0
+    site = setup.site
+    site.put("/ru/april", page("Данные на 1 апреля", RU_APRIL, "2025-04-02"), first=[404])
+    when = datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
+    items = [("/ru/april", "Данные", when), ("/ru/abroad", "Казахстанцы за рубежом", MARCH)]
+    site.put("/ru/rss", rss(site.base, items), content_type="application/rss+xml")
+    at(monkeypatch, datetime(2025, 4, 3, 7, 0, tzinfo=UTC))
+    assert main(setup, "run") == 0
+    capsys.readouterr()
+    assert main(setup, "sources", "list") == 0
+    out, _ = lines(capsys)
+    assert [row.split() for row in out[1:]] == [
+        ["Feed", "RU", "feed", "ru", "2025-04-03T07:00", "partial", "0", "1", "2025-03-05"],
+        ["Gone", "feed", "en", "2025-04-03T07:00", "failing", "2", "0", "-"],
+        ["Listing", "KK", "html", "-", "2025-04-03T07:00", "ok", "0", "1", "2025-03-04"],
+    ]
+
+
+def test_sources_check_fetches_each_once_and_stores_nothing(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_story(setup)
+    write_source(setup.sources, "Gone", setup.site.url("/gone.xml"))
+    assert main(setup, "sources", "check") == 1
+    out, err = lines(capsys)
+    assert out == [
+        "Feed RU: ok, 1 items",
+        f"    2025-03-05 {setup.site.url('/ru/abroad')}",
+        f"Gone: FAILED: {setup.site.url('/gone.xml')}: HTTP 404",
+        "Listing KK: ok, 1 items",
+        f"               {setup.site.url('/kk/workers')}",
+        "sources: 2 ok, 1 failed",
+    ]
+    assert err == []
+    assert sorted(h.path for h in setup.site.log()) == ["/gone.xml", "/kk/news", "/ru/rss"]
+    assert not setup.db.exists()
+
+
+def test_a_broken_source_file_is_one_line_naming_file_and_key_and_the_others_run(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_story(setup)
+    typo = setup.sources / "typo.toml"
+    typo.write_text(
+        f'name = "Typo"\nurl = "{setup.site.url("/x")}"\nkind = "feed"\nevry = "1h"\n',
+        encoding="utf-8",
+    )
+    broken = setup.sources / "broken.toml"
+    broken.write_text('name = "Broken\nurl = \n', encoding="utf-8")
+    wrong = setup.sources / "wrong-kind.toml"
+    wrong.write_text(
+        f'name = "Wrong"\nurl = "{setup.site.url("/y")}"\nkind = "atom"\n', encoding="utf-8"
+    )
+    assert main(setup, "run") == 1
+    out, err = lines(capsys)
+    assert out == ["sources: 2 ok, 0 failed; new articles: 2; figures: 3; changes: 3"]
+    assert len(err) == 3
+    assert err[0].startswith(f"monitor: error: {broken}: invalid TOML: ")
+    assert err[1].startswith(f"monitor: error: {typo}: evry: unknown key (did you mean every?)")
+    assert err[2] == (f"monitor: error: {wrong}: kind: 'atom' is not one of 'feed', 'html'")
+    assert {h.path for h in setup.site.log()} == {
+        "/ru/rss",
+        "/ru/abroad",
+        "/kk/news",
+        "/kk/workers",
+    }
+
+
+def test_reextract_rebuilds_history_and_marks_what_it_finds(
+    setup: Setup,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """Rules that could not read the quota (its maximum set too low) run first; the shipped
+    rules then find it in the stored text, without fetching, marked as found by
+    re-extraction."""
+    old_rules = tmp_path / "old-rules"
+    shutil.copytree(default_rules_dir(), old_rules)
+    metrics = old_rules / "metrics.toml"
+    text = metrics.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("[foreign_labor_quota]\n")
+    assert sep and "max_value = 1000000\n" in tail
+    metrics.write_text(head + sep + tail.replace("max_value = 1000000\n", "max_value = 1000\n", 1))
+    serve_story(setup)
+    site = setup.site
+    site.put("/en/quota", page("Quota for 2026", EN_QUOTA_2026, "2025-03-06"))
+    items = [
+        ("/en/quota", "Quota for 2026", datetime(2025, 3, 6, 9, 0, tzinfo=UTC)),
+        ("/ru/abroad", "Казахстанцы за рубежом", MARCH),
+    ]
+    site.put("/ru/rss", rss(site.base, items), content_type="application/rss+xml")
+    at(monkeypatch, datetime(2025, 3, 7, 7, 0, tzinfo=UTC))
+    assert cli.main(["--rules", str(old_rules), *setup.args("run")]) == 0
+    capsys.readouterr()
+    fetched = len(site.log())
+
+    at(monkeypatch, datetime(2025, 3, 8, 7, 0, tzinfo=UTC))
+    assert main(setup, "reextract") == 0
+    out, _ = lines(capsys)
+    assert out == [
+        "re-extracted 3 articles: 4 figures, 0 statuses, 1 new changes "
+        "(marked as found by re-extraction)"
+    ]
+    assert len(site.log()) == fetched  # nothing fetched
+    assert main(setup, "changes", "--json") == 0
+    changes = [json.loads(line) for line in lines(capsys)[0]]
+    assert [(c["metric"], c["new"], c["found_by"], c["detected_at"][:10]) for c in changes] == [
+        ("foreign_workers", 15200, "run", "2025-03-07"),
+        ("citizens_abroad", 121000, "run", "2025-03-07"),
+        ("citizens_abroad", 97000, "run", "2025-03-07"),
+        ("foreign_labor_quota", 31200, "reextract", "2025-03-08"),
+    ]
+    assert changes[3]["sources"] == [site.url("/en/quota")]
+
+    assert main(setup, "reextract") == 0  # the same rules again find nothing new
+    assert lines(capsys)[0] == [
+        "re-extracted 3 articles: 4 figures, 0 statuses, 0 new changes "
+        "(marked as found by re-extraction)"
+    ]
+    assert main(setup, "changes", "--json") == 0
+    assert [json.loads(line) for line in lines(capsys)[0]] == changes
