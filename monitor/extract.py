@@ -186,6 +186,13 @@ def _resolve_actors(
     """
     people = cues.get("noun_persons", []) + cues.get("actor_kz", [])
     foreign = list(cues.get("actor_foreign", []))
+    for s, e in cues.get("their_citizens", []):
+        # "Kyrgyzstan reported that 1.2 million of its citizens work abroad"
+        states = [h for h in countries if h.end <= s and not h.adj]
+        if states and states[-1].value == "KZ":
+            cues.setdefault("actor_kz", []).append((s, e))
+        elif states:
+            foreign.append((s, e))
     for h in countries:
         if h.value == "KZ":
             continue
@@ -294,6 +301,11 @@ class _Reader:
                 values = self._dim_values(
                     text, qs, i, vocab[vocab_name], cues, dim in metric.adjectives
                 )
+                if not values and dim in metric.shared:
+                    # "Kazakhstan received $430 million from Russia and $95 million from
+                    # Korea": one word for the direction serves every sum of the sentence
+                    named = {h.value for h in vocab[vocab_name] if not h.adj}
+                    values = sorted(named) if len(named) == 1 else []
                 if values:
                     b.dims[dim] = values
             for dim, values in (inherit or {}).items():
@@ -484,9 +496,10 @@ class _Reader:
             return metric, dict(self.topic.dims)
         if "coreference" in attached or "coreference" in cues:
             return metric, None
-        if any(v in cues for v in metric.veto):
+        if "aside" in cues or any(v in cues for v in metric.veto):
             # "Russia hosts 2.5 million Uzbek and 1 million Tajik migrants" after a list of
-            # citizens abroad: a sentence about someone the metric rules out continues nothing
+            # citizens abroad: a sentence about someone the metric rules out, or an aside
+            # comparing other countries ("Compare this with Tajikistan"), continues nothing
             return None, None
         if has_dim and metric.carry == "dims" and index - self.topic.index <= CARRY_SENTENCES:
             # a list continued in the next sentence keeps the attributes it shares
@@ -531,7 +544,11 @@ class _Reader:
             return owner
         before = qs[owner - 1].end if owner else 0
         named_before = any(
-            before <= h.start and h.end <= left.start and _owner(text, h.start, h.end, qs) == owner
+            before <= h.start
+            and h.end <= left.start
+            and h.value != "KZ"
+            and not h.adj
+            and _owner(text, h.start, h.end, qs) == owner
             for h in hits
         )
         return owner + 1 if named_before else owner

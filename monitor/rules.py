@@ -133,6 +133,7 @@ class Metric:
     inherit: list[str] = field(default_factory=list)
     carry: str = "dims"  # or "anaphora": continue only a sentence that says "of them"
     defaults: dict[str, dict[str, str]] = field(default_factory=dict)
+    shared: list[str] = field(default_factory=list)  # dims one word gives a whole sentence
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,7 @@ def compile_metrics(
                 "inherit",
                 "defaults",
                 "carry",
+                "shared",
             ],
             file,
             name,
@@ -365,7 +367,7 @@ def compile_metrics(
             for cue in by_cue:
                 if cue not in cue_names:
                     raise RulesError(file, f"{name}.defaults.{dim}", f"unknown cue group {cue!r}")
-        for key in ("partitive_moves", "each", "adjectives", "inherit"):
+        for key in ("partitive_moves", "each", "adjectives", "inherit", "shared"):
             for item in str_list(table, key, file, name):
                 if item not in dims:
                     raise RulesError(file, f"{name}.{key}", f"{item!r} is not one of its dims")
@@ -384,6 +386,7 @@ def compile_metrics(
             inherit=str_list(table, "inherit", file, name),
             carry=_choice(table, "carry", ("dims", "anaphora"), file, name),
             defaults={dim: dict(v) for dim, v in defaults.items()},
+            shared=str_list(table, "shared", file, name),
         )
     return metrics
 
