@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import difflib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -300,7 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"  {outcome.name}: {_printable(error)}", file=sys.stderr)
         print(summary.line())
         if not args.no_notify:
-            _notify(settings, db)
+            _notify(args, settings, db)
     return 1 if errors else 0
 
 
@@ -347,15 +348,22 @@ async def _run(
     return summary
 
 
-def _notify(settings: Settings, db: sqlite_utils.Database) -> None:
+def _watched(args: argparse.Namespace) -> list[Source] | None:
+    """The sources whose health a digest reports; None when the folder cannot be read (the
+    digest then tells only the failures the store knows)."""
+    try:
+        return _sources(args)[0]
+    except UserError:
+        return None
+
+
+def _notify(args: argparse.Namespace, settings: Settings, db: sqlite_utils.Database) -> None:
     """Send the queued changes when channels are configured (digests: monitor.notify)."""
     if settings.email is None and settings.slack is None:
         return
-    try:
-        from .notify import deliver
-    except ImportError:
-        return
-    for result in deliver(db, settings, _now()):
+    from .notify import deliver
+
+    for result in deliver(db, settings, _now(), sources=_watched(args)):
         if not result.ok:
             print(f"monitor: error: {result.error}", file=sys.stderr)
 
@@ -583,18 +591,26 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _load_rules(args)  # fail now, not at the first run
-    _sources(args)
+    _, broken = _sources(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for line in broken:
+        logging.getLogger("monitor.daemon").error("source skipped: %s", line)
     serve(settings, Paths(db=args.db, sources=args.sources, rules=args.rules))
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from .notify import deliver
+    from .notify import deliver, preview
 
     settings = _settings(args)
     db = _db(args)
-    results = deliver(db, settings, _now(), dry_run=args.dry_run)
+    watched = _watched(args)
+    results = deliver(db, settings, _now(), dry_run=args.dry_run, sources=watched)
+    if not results and args.dry_run:
+        text = preview(db, settings=settings, now=_now(), sources=watched)
+        print(text or "nothing to send")
+        print("(no channels configured: [email] or [slack] in the config)", file=sys.stderr)
+        return 0
     failed = 0
     for result in results:
         if args.dry_run and result.text:
@@ -677,11 +693,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS.get((args.command, action))
     try:
         if command is not None:
-            return command(args)
+            status = command(args)
+            sys.stdout.flush()  # a closed pipe is found here, inside the handler below
+            return status
         if args.command is not None:
             parser.parse_args([args.command, "--help"])
         parser.print_help()
         return 0 if args.command is None else 2
+    except BrokenPipeError:
+        # `monitor changes | head`: the reader left; say nothing more on the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if not isinstance(exc, _one_line_errors()):
             raise
@@ -690,8 +712,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("monitor: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

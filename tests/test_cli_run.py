@@ -451,6 +451,41 @@ def test_changes_as_text_as_json_and_since_a_date(
     assert lines(capsys)[0] == []
 
 
+def test_changes_into_a_pipe_whose_reader_has_left_ends_quietly(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_runs(setup, monkeypatch)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head -0`: the reader is gone before anything is written
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor", *setup.args("changes", "--json")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=setup.root,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+
+
+def test_digest_dry_run_without_channels_prints_the_digest_and_marks_nothing(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two_runs(setup, monkeypatch)
+    capsys.readouterr()
+    assert main(setup, "digest", "--dry-run") == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("Subject: ")
+    assert "124" in out and "121" in out  # the April change of the total abroad
+    assert "no channels configured" in err
+    assert main(setup, "digest", "--dry-run") == 0
+    assert capsys.readouterr().out == out  # nothing was marked as sent
+
+
 def test_changes_with_a_bad_since_is_rejected_naming_the_option(
     setup: Setup, capsys: pytest.CaptureFixture[str]
 ) -> None:
