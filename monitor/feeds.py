@@ -111,7 +111,7 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None) -> list[I
     """The entries of an RSS or Atom feed, in feed order, one per canonical URL.
 
     Entries without an http(s) link are skipped. A malformed feed keeps whatever entries
-    could be read; one without any raises FeedError, as do entity declarations and
+    could be read; one without any usable entry raises FeedError, as do entity declarations and
     documents that are not feeds. A well-formed feed without entries gives [].
     """
     if not data or not data.strip():
@@ -141,6 +141,8 @@ def parse_feed(data: bytes, url: str, content_type: str | None = None) -> list[I
         if item is not None and item.url not in seen:
             seen.add(item.url)
             items.append(item)
+    if not items:
+        _check_empty(parsed, text, url)  # a broken feed whose entries gave no link is an error
     return items
 
 

@@ -154,6 +154,13 @@ def test_a_malformed_feed_keeps_the_entries_it_could_read() -> None:
     assert items[0].title == "Квота на привлечение иностранной рабочей силы & её распределение"
 
 
+def test_a_malformed_feed_whose_entries_have_no_link_is_an_error_not_an_empty_feed() -> None:
+    with pytest.raises(FeedError, match=r"http://a\.kz/rss: malformed XML at line"):
+        parse_feed(b"<rss><channel><item><title>X</ti", "http://a.kz/rss")
+    # well-formed, with entries that have no link: nothing to take, but nothing broken
+    assert parse_feed(b"<rss><channel><item><title>X</title></item></channel></rss>", "u") == []
+
+
 def test_garbage_is_an_error_naming_the_url_and_the_line() -> None:
     with pytest.raises(FeedError) as caught:
         parse_feed(fixture("garbage.xml"), "https://g.example.kz/rss")
