@@ -960,7 +960,7 @@ def history(db: sqlite_utils.Database, metric: str, dims: dict[str, str]) -> lis
 
 def series(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every figure series (metric, dims, unit) with its latest fact and how many facts and
-    sources it has, by metric and dims."""
+    sources it has, by metric, the total before its breakdowns."""
     rows = db.execute(
         f"SELECT {_FIGURE_FACT}, n, "
         "(SELECT count(*) FROM fact_sources fs WHERE fs.fact_id = latest.id) "
@@ -968,7 +968,7 @@ def series(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         "row_number() OVER (PARTITION BY metric, dims_key, unit ORDER BY ref_end DESC, id) AS rn, "
         "count(*) OVER (PARTITION BY metric, dims_key, unit) AS n "
         "FROM facts WHERE kind = 'figure') AS latest WHERE rn = 1 "
-        "ORDER BY metric, dims_key, unit"
+        "ORDER BY metric, dims_key != '{}', dims_key, unit"  # a metric's total first
     ).fetchall()
     out = []
     for row in rows:

@@ -531,8 +531,8 @@ def test_history_of_one_series_as_json_and_text(
     out, _ = lines(capsys)
     series = [json.loads(line) for line in out]
     assert [(s["metric"], s["dims"], s["value"]) for s in series] == [
-        ("citizens_abroad", {"country": "RU"}, 97000),
         ("citizens_abroad", {}, 124000),
+        ("citizens_abroad", {"country": "RU"}, 97000),
         ("foreign_labor_quota", {}, 31200),
         ("foreign_workers", {}, 15200),
     ]
