@@ -349,6 +349,9 @@ class Page:
     charset: str
     data: bytes  # the page as fetched
     html: str  # the same page decoded, as trafilatura takes it
+    headline: str = ""  # what a feed item about this page shows (bench/cycle.py)
+    published: str = ""  # YYYY-MM-DD
+    slug: str = ""
 
 
 # --------------------------------------------------------------------------- text generation
@@ -769,8 +772,9 @@ def _footer(rng: random.Random, story: Story, sitemap: str) -> str:
     )
 
 
-def _page_html(rng: random.Random, lang: str, charset: str) -> str:
-    """A whole page; SVG icons, scripts and a site map pad it to a random 30-150 KB."""
+def _page_html(rng: random.Random, lang: str, charset: str) -> tuple[Story, str]:
+    """A whole page and its story; SVG icons, scripts and a site map pad it to a random
+    30-150 KB."""
     story = _story(rng, lang)
     head, header, ticker = _head(story, charset), _header(rng, story), _ticker(rng, story)
     article, popular = _article(rng, story), _popular(rng, story)
@@ -787,7 +791,7 @@ def _page_html(rng: random.Random, lang: str, charset: str) -> str:
     shares = [rng.uniform(0.5, 1.5) for _ in range(4)]
     sprite, js, state, sitemap = (int(deficit * share / sum(shares)) for share in shares)
     padded = skeleton.replace("</head>", _state_blob(rng, lang, story.published, state, charset))
-    return (
+    return story, (
         padded.replace("{sprite}", _svg_sprite(rng, sprite), 1)
         .replace("{sitemap}", _mega_menu(rng, lang, story.domain, sitemap, charset), 1)
         .replace("{js}", _js_blob(rng, js), 1)
@@ -804,9 +808,17 @@ def iter_pages(count: int, seed: int) -> Iterator[Page]:
     langs = [LANGS[i % len(LANGS)] for i in range(count)]
     rng.shuffle(langs)
     for lang in langs:
-        charset = "windows-1251" if lang == "ru" and rng.random() < 0.1 else "utf-8"
-        data = _page_html(rng, lang, charset).encode(charset, errors="xmlcharrefreplace")
-        yield Page(lang=lang, charset=charset, data=data, html=data.decode(charset))
+        yield make_page(rng, lang)
+
+
+def make_page(rng: random.Random, lang: str) -> Page:
+    """One news page in `lang`; about a tenth of the Russian ones in windows-1251."""
+    charset = "windows-1251" if lang == "ru" and rng.random() < 0.1 else "utf-8"
+    story, page = _page_html(rng, lang, charset)
+    data = page.encode(charset, errors="xmlcharrefreplace")
+    return Page(
+        lang, charset, data, data.decode(charset), story.headline, story.published, story.slug
+    )
 
 
 def generate_pages(count: int, seed: int) -> list[Page]:
