@@ -758,6 +758,11 @@ def _statuses(
     for index, sent in enumerate(sents):
         subject = srules.subject.get(sent.lang)
         if not (subject and subject.search(sent.text)):
+            if sent.text.rstrip().endswith("?"):
+                # "Where do things stand with South Korea?": the answer speaks of it
+                asked = [h.value for h in countries.find(sent.text) if h.value != "KZ"]
+                if asked:
+                    context = (index, list(dict.fromkeys(asked)))
             continue
         named = []
         for h in countries.find(sent.text):
@@ -790,6 +795,10 @@ def _statuses(
                     ]
                     fewest = min((b for b, _ in free), default=0)
                     own = [cp for b, cp in free if b == fewest]
+                    if not own and len(set(named)) == 1:
+                        # "With Germany we signed a declaration in 2024; now we are
+                        # negotiating the agreement itself": the one state of the sentence
+                        own = list(named)
                 for cp in dict.fromkeys(own) or ([] if named else parties):
                     mentions.setdefault(cp, []).append(
                         (
