@@ -12,7 +12,9 @@ failure comes back as `Response.error`, one line naming the URL.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import random
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -39,6 +41,20 @@ ACCEPT = (
 )
 # Only the encodings the body reader decodes itself (see _BoundedBody).
 ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _missing_sniffio_fails_fast() -> None:
+    """httpcore 1.x runs `import sniffio` each time it sets up a lock or an event of its
+    connection pool (several per request), and anyio 4 no longer installs sniffio. A failed
+    import is not remembered: each one searches the whole sys.path again, which made up about
+    a quarter of the CPU of a cycle of conditional requests (bench/cycle.py). With None in
+    sys.modules the same import fails at once, with the same outcome (httpcore assumes
+    asyncio). Nothing changes when sniffio is installed."""
+    if importlib.util.find_spec("sniffio") is None:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
+_missing_sniffio_fails_fast()
 
 
 @dataclass(frozen=True)
