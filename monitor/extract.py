@@ -100,6 +100,7 @@ class _Bound:
     as_of: str | None = None
     parent_as_of: str | None = None  # "of them": the date of the figure they are part of
     guessed: set[str] = field(default_factory=set)  # dims filled by metric defaults
+    part_of: dict[str, list[str]] | None = None  # "of them": the dims of the whole
 
 
 @dataclass
@@ -167,6 +168,7 @@ def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
 
 
 _COUNTED_NOUN = re.compile(r"\s*[^\W\d_]{4,}")
+_COUNTED_GAP = re.compile(r"\s?")
 _KK_PLACE_CASE = re.compile(
     r"(?:да|де|та|те|нда|нде|дағы|дегі|тағы|тегі|ндағы|ндегі|ге|ға|ке|қа)$", re.I
 )
@@ -273,19 +275,29 @@ class _Reader:
             name: [(span, _owner(text, span[0], span[1], qs)) for span in spans]
             for name, spans in cues.items()
         }
+        for dim, hits in vocab.items():
+            # "@legal" in a veto: a value of that vocabulary attached to the number
+            owners[f"@{dim}"] = [
+                ((h.start, h.end), _owner(text, h.start, h.end, qs)) for h in hits if not h.adj
+            ]
         bound: list[_Bound | None] = []
         for i, q in enumerate(qs):
             attached = {name for name, items in owners.items() for _, o in items if o == i}
             metric = self._choose(text, q, i, satisfied, cues, attached, owners)
             inherit: dict[str, list[str]] | None = None
+            part = False
             if metric is None and self.quiet:
                 self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
-                metric, inherit = self._carry(index, text, q, i, qs, cues, vocab, attached)
-            if metric is None:
+                metric, inherit, part = self._carry(index, text, q, i, qs, cues, vocab, attached)
+            if metric is None or self._foreign_breakdown(text, qs, i, metric, vocab, cues):
                 bound.append(None)
                 continue
             b = _Bound(q, metric)
+            if part and inherit is not None:
+                b.part_of = dict(inherit)
+            elif self._part_of_topic(text, q, metric):
+                b.part_of = dict(self.topic.dims) if self.topic else {}
             if self.topic and (
                 inherit is not None
                 or (
@@ -310,10 +322,11 @@ class _Reader:
                     b.dims[dim] = values
             for dim, values in (inherit or {}).items():
                 b.dims.setdefault(dim, values)
-            if "place_anaphora" in cues and "country" in metric.dims and "country" not in b.dims:
-                places = self._places_before()
-                if places:
-                    b.dims["country"] = places
+            for dim in ("country", "region"):
+                if "place_anaphora" in cues and dim in metric.dims and dim not in b.dims:
+                    places = self._places_before(metric.dims[dim])
+                    if places:
+                        b.dims[dim] = places
             for dim, by_cue in metric.defaults.items():
                 if dim not in b.dims:
                     found = [value for cue, value in by_cue.items() if cue in cues]
@@ -323,6 +336,7 @@ class _Reader:
             bound.append(b)
         self._comparisons(text, qs, bound, sent.lang)
         self._partitives(text, qs, bound)
+        bound = [None if b is not None and _adds_nothing(b) else b for b in bound]
         self._dates(text, qs, bound, dates)
         produced = [b for b in bound if b is not None]
         for b in produced:
@@ -355,15 +369,17 @@ class _Reader:
             for q in qs
         ]
 
-    def _places_before(self) -> list[str]:
+    def _places_before(self, vocab_name: str = "country") -> list[str]:
         """ "In South Korea ... There, 9,000 of 13,600 work illegally": the host countries the
-        sentence before named, for a sentence that says "there" ("там", "ондағы")."""
+        sentence before named, for a sentence that says "there" ("там", "ондағы"); likewise the
+        region for "in the region" ("өңірде")."""
         if self.before is None:
             return []
         text = self.before.text
-        hits = self.rules.vocabs["country"].find(text)
-        cues = self.rules.cues.find(text, self.before.lang)
-        hits = _places(hits, cues.get("place_nouns", []))
+        hits = self.rules.vocabs[vocab_name].find(text)
+        if vocab_name == "country":
+            cues = self.rules.cues.find(text, self.before.lang)
+            hits = _places(hits, cues.get("place_nouns", []))
         return sorted({h.value for h in hits if not h.adj and h.value != "KZ"})
 
     def _read_quiet(self) -> None:
@@ -480,31 +496,57 @@ class _Reader:
         cues: dict[str, list[tuple[int, int]]],
         vocab: dict[str, list[Hit]],
         attached: set[str],
-    ) -> tuple[Metric | None, dict[str, list[str]] | None]:
-        """The metric of the sentence before, and with "of them" the dims it passes on."""
+    ) -> tuple[Metric | None, dict[str, list[str]] | None, bool]:
+        """The metric of the sentence before, the dims it passes on, and whether the number
+        is a part of the figure before ("of them")."""
         assert self.topic is not None
         metric = self.topic.metric
         if not self._fits(text, q, metric, attached, cues):
-            return None, None
+            return None, None, False
         anaphora = any(s < q.start for s, _ in cues.get("anaphora", [])) or "anaphora" in attached
         has_dim = any(
             self._dim_values(text, qs, i, vocab[v], cues, d in metric.adjectives)
             for d, v in metric.dims.items()
         )
-        if anaphora or (self.topic.question and index - self.topic.index == 1):
+        if anaphora:
+            return metric, dict(self.topic.dims), True
+        if self.topic.question and index - self.topic.index == 1:
             # "How many work abroad? - Over 120,000." answers the question's metric
-            return metric, dict(self.topic.dims)
+            return metric, dict(self.topic.dims), False
         if "coreference" in attached or "coreference" in cues:
-            return metric, None
+            return metric, None, False
         if "aside" in cues or any(v in cues for v in metric.veto):
             # "Russia hosts 2.5 million Uzbek and 1 million Tajik migrants" after a list of
             # citizens abroad: a sentence about someone the metric rules out, or an aside
             # comparing other countries ("Compare this with Tajikistan"), continues nothing
-            return None, None
+            return None, None, False
         if has_dim and metric.carry == "dims" and index - self.topic.index <= CARRY_SENTENCES:
             # a list continued in the next sentence keeps the attributes it shares
-            return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}
-        return None, None
+            return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}, False
+        return None, None, False
+
+    def _foreign_breakdown(
+        self,
+        text: str,
+        qs: list[Quantity],
+        i: int,
+        metric: Metric,
+        vocab: dict[str, list[Hit]],
+        cues: dict[str, list[tuple[int, int]]],
+    ) -> bool:
+        """ "54 of the violators were citizens of Uzbekistan", "Өзбекстаннан 4 500 қандас": a
+        number of a metric without a country dim that names a country is a breakdown the
+        catalogue does not keep, not the total."""
+        if "country" in metric.dims.values() or "country" not in vocab:
+            return False
+        return bool(self._dim_values(text, qs, i, vocab["country"], cues))
+
+    def _part_of_topic(self, text: str, q: Quantity, metric: Metric) -> bool:
+        """ "Employers accounted for 318 of the violations": a part of the figure before."""
+        rx = self.rules.cues.partitive.get(f"{self.lang}_part_after")
+        return bool(
+            rx and rx.match(text, q.end) and self.topic is not None and self.topic.metric is metric
+        )
 
     # -- dims ----------------------------------------------------------------------------
     def _dim_values(
@@ -517,6 +559,7 @@ class _Reader:
         adjectives: bool = False,
     ) -> list[str]:
         values: list[str] = []
+        counted: list[str] = []
         mostly = [s for s, _ in cues.get("mostly", []) if s >= qs[i].end]
         for h, (start, end) in _grouped(text, hits):
             if (h.adj and not adjectives) or h.value == "KZ":
@@ -525,6 +568,12 @@ class _Reader:
                 continue  # "11,500 foreign workers, most of them from China"
             if self._hit_owner(text, start, end, qs, hits) == i and h.value not in values:
                 values.append(h.value)
+                if _COUNTED_GAP.fullmatch(text, qs[i].end, h.start):
+                    counted.append(h.value)
+        if len(values) > len(counted) and counted:
+            # "Корпоративішілік ауыстыру аясында 3 900 маман келген": the noun right after the
+            # number only says it counts people when another word names the value
+            values = [v for v in values if v not in counted]
         return values
 
     @staticmethod
@@ -621,6 +670,7 @@ class _Reader:
             for dim in sup.metric.partitive_moves:
                 if dim in sup.dims and dim not in sub.dims:
                     sub.dims[dim] = sup.dims.pop(dim)
+            sub.part_of = {d: v for d, v in sup.dims.items() if d not in sup.guessed}
             for dim, values in sup.dims.items():
                 sub.dims.setdefault(dim, values)
 
@@ -682,6 +732,15 @@ class _Reader:
             old = self.figures.get(key)
             if old is None or (old.as_of == self.published and b.as_of != self.published):
                 self.figures[key] = figure
+
+
+def _adds_nothing(b: _Bound) -> bool:
+    """A part ("of them", "ещё 76 человек") whose dims say no more than the whole's is a
+    breakdown by something the catalogue does not keep (employers, women, entry bans)."""
+    if b.part_of is None:
+        return False
+    own = {d: v for d, v in b.dims.items() if d not in b.guessed}
+    return all(b.part_of.get(d) == v for d, v in own.items())
 
 
 def extract_text(

@@ -358,7 +358,10 @@ def compile_metrics(
             require.append(_condition(alt, file, f"{name}.or_require[{i}]", cue_names, vocabs))
         for key in ("anchor", "veto"):
             for item in str_list(table, key, file, name):
-                if item not in cue_names:
+                if key == "veto" and item.startswith("@"):
+                    if item[1:] not in vocabs:
+                        raise RulesError(file, f"{name}.veto", f"no vocabulary {item[1:]!r}")
+                elif item not in cue_names:
                     raise RulesError(file, f"{name}.{key}", f"unknown cue group {item!r}")
         defaults = table.get("defaults", {})
         for dim, by_cue in defaults.items():
