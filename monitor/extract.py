@@ -188,6 +188,11 @@ def _resolve_actors(
     """
     people = cues.get("noun_persons", []) + cues.get("actor_kz", [])
     foreign = list(cues.get("actor_foreign", []))
+    for h in countries:
+        # "Uzbekistan has more than 2 million citizens abroad": the people a state has
+        verb = next((v for v in cues.get("state_has", []) if 0 <= v[0] - h.end <= 2), None)
+        if verb and h.value != "KZ" and not h.adj:
+            foreign += [(s, e) for s, e in people if verb[1] <= s <= verb[1] + 60]
     for s, e in cues.get("their_citizens", []):
         # "Kyrgyzstan reported that 1.2 million of its citizens work abroad"
         states = [h for h in countries if h.end <= s and not h.adj]
@@ -756,7 +761,7 @@ def extract_text(
         if not _is_heading(sent.text):
             index += 1  # a subheading does not distance a breakdown from its total
         reader.read(index, sent)
-    figures = _drop_rounded(list(reader.figures.values()), published)
+    figures = _drop_less_specific(_drop_rounded(list(reader.figures.values()), published))
     return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
 
 
@@ -802,6 +807,22 @@ def _drop_rounded(figures: list[Figure], published: str | None) -> list[Figure]:
             if same_time and _rounds_to(f.value, g.value) and f in out:
                 out.remove(g)
     return out
+
+
+def _drop_less_specific(figures: list[Figure]) -> list[Figure]:
+    """A headline's "Karaganda police find 146 violations" and the body's "146 violations in
+    the Karaganda region" are one figure: the one with more dims says where."""
+    return [
+        f
+        for f in figures
+        if not any(
+            g.metric == f.metric
+            and g.value == f.value
+            and len(g.dims) > len(f.dims)
+            and f.dims.items() <= g.dims.items()
+            for g in figures
+        )
+    ]
 
 
 def _statuses(
