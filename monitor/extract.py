@@ -289,6 +289,17 @@ class _Reader:
         for i, q in enumerate(qs):
             attached = {name for name, items in owners.items() for _, o in items if o == i}
             metric = self._choose(text, q, i, satisfied, cues, attached, owners)
+            prev = bound[-1] if bound else None
+            if (
+                metric is not None
+                and prev is not None
+                and prev.metric is not metric
+                and not any(g in attached for g in metric.anchor)
+                and self._fits(text, q, prev.metric, attached, cues)
+            ):
+                # "из России возвращены 410 граждан, из Южной Кореи - 1 120": an item with no
+                # word of its own continues the metric of the item before it
+                metric = prev.metric
             inherit: dict[str, list[str]] | None = None
             part = False
             if metric is None and self.quiet:
@@ -298,6 +309,17 @@ class _Reader:
             if metric is None or self._foreign_breakdown(text, qs, i, metric, vocab, cues):
                 bound.append(None)
                 continue
+            if (
+                inherit is None
+                and self.topic
+                and metric is self.topic.metric
+                and index - self.topic.index <= CARRY_SENTENCES
+                and i == 0  # a later number's "of them" is the number before it
+                and any(s < q.start for s, _ in cues.get("anaphora", []))
+            ):
+                # "Олардың мыңға жуығы рұқсатсыз жүр": "of them" names the whole before even
+                # when the sentence could stand on its own
+                inherit, part = dict(self.topic.dims), True
             b = _Bound(q, metric)
             if part and inherit is not None:
                 b.part_of = dict(inherit)

@@ -7,12 +7,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .patterns import LANGS, RulesError, check_keys, per_lang, str_list
+from .patterns import LANGS, RulesError, check_keys, per_lang, str_list, union
 
 # Clause boundaries for guards: punctuation, and conjunctions that start a new clause.
 _CLAUSE = re.compile(
     r"[,;:()\"]|\s-\s|\b(?:but|however|while|whereas|но|однако|а|бірақ|алайда)\b", re.I
 )
+
+
+_WORD_END = re.compile(r"\w*")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class StatusRules:
     guards_of: dict[str, list[str]]
     guards_before: dict[str, dict[str, re.Pattern[str] | None]]
     guards_after: dict[str, dict[str, re.Pattern[str] | None]]
+    guards_word: dict[str, dict[str, re.Pattern[str] | None]]
     subject: dict[str, re.Pattern[str] | None]
     labour: dict[str, re.Pattern[str] | None]
     topic_veto: dict[str, re.Pattern[str] | None]
@@ -50,11 +54,22 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
     )
     guards_before: dict[str, dict[str, re.Pattern[str] | None]] = {}
     guards_after: dict[str, dict[str, re.Pattern[str] | None]] = {}
+    guards_word: dict[str, dict[str, re.Pattern[str] | None]] = {}
     for name, table in data.get("guards", {}).items():
-        keys = [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")]
+        keys = [f"{lang}_{side}" for lang in LANGS for side in ("before", "after", "word")]
         check_keys(table, keys, file, f"guards.{name}")
         guards_before[name] = per_lang(table, file, f"guards.{name}", suffix="_before")
         guards_after[name] = per_lang(table, file, f"guards.{name}", suffix="_after")
+        guards_word[name] = {
+            lang: union(
+                str_list(table, f"{lang}_word", file, f"guards.{name}"),
+                file,
+                f"guards.{name}.{lang}_word",
+                anchor=False,
+                suffix="$",
+            )
+            for lang in LANGS
+        }
     triggers, guards_of = {}, {}
     statuses = data.get("status", {})
     if not statuses:
@@ -76,6 +91,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         guards_of=guards_of,
         guards_before=guards_before,
         guards_after=guards_after,
+        guards_word=guards_word,
         subject=per_lang(data.get("subject", {}), file, "subject"),
         labour=per_lang(data.get("labour", {}), file, "labour"),
         topic_veto=per_lang(data.get("topic_veto", {}), file, "topic_veto"),
@@ -105,7 +121,12 @@ def _guarded(rules: StatusRules, status: str, lang: str, text: str, start: int, 
     left, right = clause_bounds(text, start, end)
     before = text[max(left, start - rules.window) : start]
     after = text[end : min(right, end + rules.window)]
+    word_end = _WORD_END.match(text, end)
+    last_word = text[start : word_end.end() if word_end else end].split()[-1:]
     for guard in rules.guards_of[status]:
+        rx = rules.guards_word[guard].get(lang)
+        if rx and last_word and rx.search(last_word[0]):
+            return True  # Kazakh negation inside the verb: "ратификацияланбаған"
         rx = rules.guards_before[guard].get(lang)
         if rx and rx.search(before):
             return True
