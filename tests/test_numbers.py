@@ -168,3 +168,45 @@ def test_currencies(text: str, lang: str, value: int, unit: str) -> None:
 )
 def test_not_figures(text: str, lang: str) -> None:
     assert find_quantities(RULES.numbers, normalize(text), lang) == []
+
+
+RU_GENITIVE_TENS = {
+    "двадцати": 20,
+    "тридцати": 30,
+    "сорока": 40,
+    "пятидесяти": 50,
+    "шестидесяти": 60,
+    "семидесяти": 70,
+    "восьмидесяти": 80,
+    "девяноста": 90,
+}
+RU_GENITIVE_UNITS = {"двух": 2, "трех": 3, "четырех": 4, "пяти": 5, "шести": 6, "семи": 7}
+
+
+@given(
+    tens=st.sampled_from(sorted(RU_GENITIVE_TENS)), unit=st.sampled_from(sorted(RU_GENITIVE_UNITS))
+)
+def test_russian_oblique_number_words_after_approximators(tens: str, unit: str) -> None:
+    # "около сорока пяти тысяч": the genitive after около / порядка / свыше
+    found = find_quantities(RULES.numbers, normalize(f"около {tens} {unit} тысяч человек"), "ru")
+    assert [(q.value, q.bound) for q in found] == [
+        ((RU_GENITIVE_TENS[tens] + RU_GENITIVE_UNITS[unit]) * 1000, "approx")
+    ]
+
+
+RU_UNITS = {"две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7, "восемь": 8}
+
+
+@given(unit=st.sampled_from(sorted(RU_UNITS)))
+def test_russian_scale_first_means_about(unit: str) -> None:
+    # "тысячи три" is about three thousand, "тысяча двести" is 1,200
+    n = RU_UNITS
+    found = find_quantities(RULES.numbers, normalize(f"вместе тысячи {unit}"), "ru")
+    assert [(q.value, q.bound) for q in found] == [(n[unit] * 1000, "approx")]
+    assert values("тысяча двести человек", "ru") == [1200]
+
+
+@given(n=st.integers(min_value=2, max_value=999), suffix=st.sampled_from(["дай", "дей"]))
+def test_kazakh_similative_suffix_is_about(n: int, suffix: str) -> None:
+    found = find_quantities(RULES.numbers, normalize(f"{n} мың{suffix} адам"), "kk")
+    assert [(q.value, q.bound) for q in found] == [(n * 1000, "approx")]
