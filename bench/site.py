@@ -5,10 +5,10 @@ series (citizens abroad by host country, foreign workers by origin and sector, o
 region, deportations, remittances and the totals), ten years of news, 100,000 figures in all,
 a tenth of them re-reports of a known fact by a second outlet, plus agreement timelines with
 five counterparties. Then writes the whole site `--runs` times (default 3), each run in a fresh
-subprocess that reports the seconds `write_site` took and its peak resident set
-(`ru_maxrss`, and `VmHWM` on Linux), and prints the medians. When `monitor.notify` exists, the
-email digest of the newest 1,000 changes (`build_digest` + `render_email`) is timed the same
-way.
+subprocess that reports the seconds `write_site` took (wall clock, and CPU, which other work
+on the machine disturbs less) and its peak resident set (`ru_maxrss`, and `VmHWM` on Linux),
+and prints the medians. When `monitor.notify` exists, the email digest of the newest 1,000
+changes (`build_digest` + `render_email`) is timed the same way.
 
     python bench/site.py [--figures 100000] [--series 100] [--years 10] [--runs 3] [--db PATH]
 
@@ -204,7 +204,7 @@ def _worker(kind: str, db_path: Path, out: Path) -> None:
 
     db = store.connect(db_path)
     baseline = _maxrss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     detail = ""
     if kind == "site":
         from monitor.publish import write_site
@@ -217,20 +217,22 @@ def _worker(kind: str, db_path: Path, out: Path) -> None:
         from monitor import notify
 
         changes = store.changes(db)[-DIGEST_CHANGES:]
-        started = time.perf_counter()  # the digest itself, not reading the changes
+        # the digest itself, not reading the changes
+        started, cpu_started = time.perf_counter(), time.process_time()
         labels = notify.load_labels("en")
         digest = notify.build_digest(db, changes, labels, datetime(2026, 1, 1, tzinfo=UTC))
         _subject, text, html = notify.render_email(digest, labels, None)
         detail = f"{len(changes)} changes: {len(text):,} characters text, {len(html):,} HTML"
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     db.close()
-    line = {"seconds": seconds, "baseline_mb": baseline, "peak_mb": _maxrss_mb()}
+    line = {"seconds": seconds, "cpu": cpu, "baseline_mb": baseline, "peak_mb": _maxrss_mb()}
     print(json.dumps(line | {"hwm_mb": _hwm_mb(), "detail": detail}))
 
 
 @dataclass(frozen=True)
 class Measure:
     seconds: float
+    cpu: float  # CPU seconds of the process: less sensitive to other work on the machine
     peak_mb: float
     baseline_mb: float
     hwm_mb: float | None
@@ -249,6 +251,7 @@ def measure(kind: str, db_path: Path, out: Path, runs: int) -> Measure:
     hwm = [r["hwm_mb"] for r in results if r["hwm_mb"] is not None]
     return Measure(
         seconds=statistics.median(r["seconds"] for r in results),
+        cpu=statistics.median(r["cpu"] for r in results),
         peak_mb=statistics.median(r["peak_mb"] for r in results),
         baseline_mb=statistics.median(r["baseline_mb"] for r in results),
         hwm_mb=statistics.median(hwm) if hwm else None,
@@ -262,7 +265,7 @@ def _verdict(ok: bool) -> str:
 
 def _line(name: str, m: Measure, targets: bool) -> str:
     hwm = f", VmHWM {m.hwm_mb:.0f} MB" if m.hwm_mb is not None else ""
-    text = f"{name:<18}{m.seconds:>8.2f} s {m.peak_mb:>8.1f} MB peak"
+    text = f"{name:<18}{m.seconds:>8.2f} s ({m.cpu:.2f} s CPU) {m.peak_mb:>8.1f} MB peak"
     if targets:
         text += (
             f"   target < {TARGET_SECONDS:.0f} s {_verdict(m.seconds < TARGET_SECONDS)},"

@@ -18,8 +18,9 @@ the page's own stylesheet (by hash), so even a slip in escaping could not run an
 are relative, so the folder works from the file system and from any subpath of a web server.
 
 The site is built in a temporary sibling folder and swapped into place only when complete; a
-failure leaves the previous site as it was. Series are read and written one at a time, so
-memory stays flat however long the history is.
+failure leaves the previous site as it was. Series are read and written one at a time, and
+`changes.json` is written as SQLite renders each change's JSON, so memory stays flat however
+long the history is.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import base64
 import calendar
 import contextlib
-import csv
 import functools
 import hashlib
 import json
@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -167,6 +168,7 @@ _CONTROL = re.compile(
 )
 _SLUG_OK = re.compile(r"[A-Za-z0-9_+]+")
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_COMPACT = (",", ":")
 
 
 class SiteError(Exception):
@@ -465,28 +467,43 @@ def _host(url: Any) -> str | None:
 _ROW = '<tr>\n<td>{}</td>\n<td class="num">{}</td>\n<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n</tr>\n'
 
 
-def row_html(fact: dict[str, Any], source_html: Callable[[_Link], Markup]) -> str:
+SourceItem = Callable[[Any, Any, Any, Any], str]
+
+
+def row_html(fact: dict[str, Any], source_item: SourceItem) -> str:
     """One fact as a row of a series' history table (reference date, value, bound, evidence,
     sources). Written here rather than in the template because a series can have thousands
     of rows: this is the site's hot path, and dates and articles repeat, so their markup is
-    rendered once and cached. Every piece of text goes through `escape`."""
+    rendered once and cached: `source_item(url, source, title, lang)` gives an article's
+    `<li>` (see `_build`). Every piece of text goes through `escape`."""
     sources = fact.get("sources") or []
     evidence = clean(
         fact.get("evidence")
         or next((s["evidence"] for s in sources if isinstance(s, dict) and s.get("evidence")), None)
     )
     as_of = fact.get("as_of")
-    bound = _BOUND_WORDS.get(str(fact.get("bound") or "exact")) or _short(fact.get("bound"))
-    links = [source_html(link) for link in _links(sources)]
+    items = "".join(
+        [
+            source_item(s.get("url"), s.get("source"), s.get("title"), s.get("lang"))
+            if isinstance(s, dict)
+            else source_item(s, None, None, None)
+            for s in sources
+        ]
+    )
     return _ROW.format(
         when_html(as_of) if isinstance(as_of, str) else "undated",
         escape(format_value(fact)),
-        escape(bound),
+        _bound_html(fact.get("bound")),
         f'<q class="evidence">{escape(evidence)}</q>' if evidence else "",
-        '<ul class="sources">\n' + "".join(f"<li>{x}</li>\n" for x in links) + "</ul>"
-        if links
+        f'<ul class="sources">\n{items}</ul>'
+        if items
         else '<span class="muted">no source recorded</span>',
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _bound_html(bound: Any) -> Markup:
+    return escape(_BOUND_WORDS.get(str(bound or "exact")) or _short(bound))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -749,32 +766,77 @@ _CSV_FIELDS = (
 )  # fmt: skip
 
 
-def _history_records(
-    metric: str, dims: dict[str, str], facts: list[dict[str, Any]]
-) -> Iterator[tuple[Any, ...]]:
-    """One CSV row per fact and source (a fact without a source still gets one row)."""
+def _csv_field(value: Any) -> str:
+    """A CSV field as `csv.writer` writes it (QUOTE_MINIMAL, "\\r\\n" lines): quoted when it
+    holds a comma, a quote or a line break. Done by hand: history.csv is tens of megabytes,
+    and this with the cached article fields takes half the time of `csv.writer`."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if '"' in text or "," in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _csv_source(source: Any, url: Any, lang: Any) -> str:
+    """The source, url and lang fields of an article (they repeat: cached)."""
+    return f"{_csv_field(csv_cell(source))},{_csv_field(csv_cell(url))},{_csv_field(lang)}"
+
+
+def _history_csv(metric: str, dims: dict[str, str], facts: list[dict[str, Any]]) -> str:
+    """A series' lines of history.csv: one per fact and source (a fact without a source still
+    gets one), the fields of `_CSV_FIELDS`."""
     dims_text = csv_cell(";".join(f"{k}={v}" for k, v in sorted(dims.items())))
+    head = f"{_csv_field(metric)},{_csv_field(dims_text)}"
+    lines = []
     for number, fact in enumerate(facts, 1):
         get = fact.get
-        base = (metric, dims_text, get("id", number), get("value"), get("value_max"))
-        base += (csv_cell(get("unit")), get("bound"), get("as_of"), get("ref_end"))
+        base = ",".join(
+            [
+                head,
+                _csv_field(get("id", number)),
+                _csv_field(get("value")),
+                _csv_field(get("value_max")),
+                _csv_field(csv_cell(get("unit"))),
+                _csv_field(get("bound")),
+                _csv_field(get("as_of")),
+                _csv_field(get("ref_end")),
+            ]
+        )
         sources = [s if isinstance(s, dict) else {"url": s} for s in get("sources") or []]
         for src in sources or [{}]:
-            yield (
-                *base,
-                csv_cell(src.get("source")),
-                csv_cell(src.get("url")),
-                src.get("lang"),
-                csv_cell(src.get("evidence") or get("evidence")),
-            )
+            where = _csv_source(src.get("source"), src.get("url"), src.get("lang"))
+            said = _csv_field(csv_cell(src.get("evidence") or get("evidence")))
+            lines.append(f"{base},{where},{said}\r\n")
+    return "".join(lines)
 
 
-def _json_items(items: list[dict[str, Any]]) -> Iterator[str]:
-    """The items of a JSON array, a thousand to a string: one encoder call per thousand
-    instead of one per item, without holding the whole document as one string."""
-    for start in range(0, len(items), 1000):
-        chunk = json.dumps(items[start : start + 1000], ensure_ascii=False, default=_json_default)
-        yield ("\n" if start == 0 else ",\n") + chunk[1:-1]
+def _dumps(value: Any) -> str:
+    """Compact JSON (no spaces after separators: the exports are smaller), UTF-8 as is."""
+    return json.dumps(value, ensure_ascii=False, separators=_COMPACT, default=_json_default)
+
+
+def _write_changes_json(fh: TextIO, rows: Iterable[tuple[int, str]], keep: deque[int]) -> int:
+    """Write the changes' JSON texts as the members of a JSON array, noting the last ids
+    in `keep`. Returns how many."""
+    count = 0
+    for change_id, text in rows:
+        fh.write(",\n" if count else "\n")
+        fh.write(text)
+        keep.append(change_id)
+        count += 1
+    return count
+
+
+def _by_unit(newest_first: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A series' facts (newest reference date first, undated last, facts of one date in the
+    store's order) by unit, the units in the order of their newest fact: the first fact of
+    each group is the unit's latest, as `store.series` picks it."""
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for fact in newest_first:
+        by_unit.setdefault(_unit(fact), []).append(fact)
+    return by_unit
 
 
 def _series_page(
@@ -782,14 +844,11 @@ def _series_page(
     name: str,
     heading: str,
     where: str,
-    facts: list[dict[str, Any]],
-    source_html: Callable[[_Link], Markup],
+    newest_first: list[dict[str, Any]],
+    by_unit: dict[str, list[dict[str, Any]]],
+    source_item: SourceItem,
 ) -> None:
     """series/<name>.html: the latest value and a chart per unit, then every fact."""
-    newest_first = sorted(facts, key=_by_date, reverse=True)
-    by_unit: dict[str, list[dict[str, Any]]] = {}
-    for fact in newest_first:
-        by_unit.setdefault(_unit(fact), []).append(fact)
     charts = [
         chart(group, f"{heading}, {where}", f"chart{i}") for i, group in enumerate(by_unit.values())
     ]
@@ -806,10 +865,29 @@ def _series_page(
             )
             for group in by_unit.values()
         ],
-        facts=len(facts),
+        facts=len(newest_first),
         charts=[c for c in charts if c is not None],
-        rows=Markup("".join(row_html(f, source_html) for f in newest_first)),
+        rows=Markup("".join([row_html(f, source_item) for f in newest_first])),
     )
+
+
+def _index_rows(
+    heading: str, where: str, name: str, by_unit: dict[str, list[dict[str, Any]]]
+) -> Iterator[_Series]:
+    """The index's rows of one series: one per unit, with its latest fact."""
+    for unit in sorted(by_unit):
+        group = by_unit[unit]
+        latest = group[0]
+        yield _Series(
+            title=heading,
+            where=where,
+            slug=name,
+            value=format_value(latest),
+            when=format_when(latest.get("as_of")),
+            when_iso=_iso(latest.get("as_of")),
+            sources=len(latest.get("sources") or []),
+            facts=len(group),
+        )
 
 
 def _series_json(metric: str, dims: dict[str, str], name: str, facts: list[dict[str, Any]]) -> str:
@@ -820,7 +898,7 @@ def _series_json(metric: str, dims: dict[str, str], name: str, facts: list[dict[
         for key in ("metric", "dims", "evidence"):
             fact.pop(key, None)
     entry = {"metric": metric, "dims": dims, "page": f"series/{name}.html", "facts": facts}
-    return json.dumps(entry, ensure_ascii=False, default=_json_default)
+    return _dumps(entry)
 
 
 def _catalogue_order(metric: str, dims: dict[str, str]) -> tuple[int, str, int, str]:
@@ -853,8 +931,12 @@ def _build(
     site_title = clean(title, MAX_NAME)
     out = _Writer(root, env, {"site_title": site_title, "generated": generated})
 
-    changes = store.changes(db)
-    recent = changes[-FEED_ENTRIES:]
+    recent_ids: deque[int] = deque(maxlen=FEED_ENTRIES)
+    with out.open("changes.json") as fh:
+        fh.write(f'{{"generated": {_dumps(now.isoformat())}, "changes": [')
+        total_changes = _write_changes_json(fh, store.changes_json(db), recent_ids)
+        fh.write("\n]}\n")
+    recent = store.changes_by_id(db, list(recent_ids))
     wanted = {str(u) for c in recent for u in c.get("sources") or []}
     known: dict[str, dict[str, Any]] = {}  # outlet and title of the recent changes' articles
 
@@ -863,17 +945,17 @@ def _build(
             if src.get("url") in wanted:
                 known.setdefault(str(src["url"]), src)
 
-    pages: dict[str, tuple[str, dict[str, str], list[dict[str, Any]]]] = {}
-    for row in store.series(db):
-        metric, dims = str(row["metric"]), _dims(row.get("dims"))
-        pages.setdefault(series_slug(metric, dims), (metric, dims, []))[2].append(row)
-    ordered = sorted(pages.items(), key=lambda item: _catalogue_order(*item[1][:2]))
+    pages: dict[str, tuple[str, dict[str, str]]] = {}
+    for metric, dims in store.figure_series(db):
+        pages.setdefault(series_slug(metric, _dims(dims)), (metric, _dims(dims)))
+    ordered = sorted(pages.items(), key=lambda item: _catalogue_order(*item[1]))
 
     source_template = env.get_template("_source.html")
 
     @functools.lru_cache(maxsize=4096)
-    def source_html(link: _Link) -> Markup:
-        return Markup(source_template.render(link=link).strip())
+    def source_item(url: Any, source: Any, title: Any, lang: Any) -> str:
+        link = _link(url, source, title, lang)
+        return f"<li>{source_template.render(link=link).strip()}</li>\n"
 
     listed: list[_Series] = []
     facts_total = 0
@@ -881,30 +963,21 @@ def _build(
         out.open("history.csv", newline="") as csv_file,
         out.open("history.json") as json_file,
     ):
-        table = csv.writer(csv_file)
-        table.writerow(_CSV_FIELDS)
-        json_file.write(f'{{"generated": {json.dumps(now.isoformat())}, "series": [')
-        for number, (name, (metric, dims, rows)) in enumerate(ordered):
-            facts = store.history(db, metric, dims)
+        csv_file.write(",".join(_CSV_FIELDS) + "\r\n")
+        json_file.write(f'{{"generated": {_dumps(now.isoformat())}, "series": [')
+        histories = store.histories(db, [key for _, key in ordered])
+        for number, ((name, (metric, dims)), facts) in enumerate(
+            zip(ordered, histories, strict=True)
+        ):
             facts_total += len(facts)
             heading, where = metric_title(metric), dims_words(dims)
-            for row in sorted(rows, key=lambda r: str(r.get("unit"))):
-                listed.append(
-                    _Series(
-                        title=heading,
-                        where=where,
-                        slug=name,
-                        value=format_value(row),
-                        when=format_when(row.get("as_of")),
-                        when_iso=_iso(row.get("as_of")),
-                        sources=int(row.get("sources") or 0),
-                        facts=int(row.get("facts") or 0),
-                    )
-                )
+            newest_first = sorted(facts, key=_by_date, reverse=True)
+            by_unit = _by_unit(newest_first)
+            listed.extend(_index_rows(heading, where, name, by_unit))
             for fact in facts:
                 remember(fact.get("sources") or [])
-            _series_page(out, name, heading, where, facts, source_html)
-            table.writerows(_history_records(metric, dims, facts))
+            _series_page(out, name, heading, where, newest_first, by_unit, source_item)
+            csv_file.write(_history_csv(metric, dims, facts))
             json_file.write(",\n" if number else "\n")
             json_file.write(_series_json(metric, dims, name, facts))
         json_file.write("\n]}\n")
@@ -922,10 +995,6 @@ def _build(
         views = [_event_view(e) for e in events]
         out.page(page, "agreement.html", name=name, code=code, events=views)
 
-    with out.open("changes.json") as fh:
-        fh.write(f'{{"generated": {json.dumps(now.isoformat())}, "changes": [')
-        fh.writelines(_json_items(changes))
-        fh.write("\n]}\n")
     newest = [_change_view(c, now, known) for c in reversed(recent)]
 
     out.page(
@@ -934,7 +1003,7 @@ def _build(
         series=listed,
         agreements=agreements,
         changes=newest[:INDEX_CHANGES],
-        total_changes=len(changes),
+        total_changes=total_changes,
     )
     base = base_url if base_url is None or base_url.endswith("/") else base_url + "/"
     out.text(
@@ -953,7 +1022,7 @@ def _build(
         series=len(pages),
         facts=facts_total,
         agreements=len(agreements),
-        changes=len(changes),
+        changes=total_changes,
         files=out.files,
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import functools
 import http.server
+import io
 import json
 import shutil
 import threading
@@ -424,6 +425,91 @@ def test_csv_and_json_exports_contain_every_fact_with_its_sources(site: Path, db
     changes = json.loads((site / "changes.json").read_text(encoding="utf-8"))["changes"]
     assert [c["id"] for c in changes] == sorted(c["id"] for c in store.changes(db))
     assert {"kind", "old", "new", "as_of", "sources", "detected_at"} <= set(changes[0])
+
+
+def _odd_changes(db: sqlite_utils.Database) -> None:
+    """What the site's bulk readers must get right besides the usual: values SQLite would
+    write otherwise than Python (a fraction with 17 digits, a huge number), a change with no
+    source, a status first seen, a fact an article gave twice, an article deleted."""
+    day = "2025-11-01T08:00:00+00:00"
+    for old, new in ((0.1 + 0.2, 1e20), (None, 2.5), (3, 7)):
+        store.add_change(
+            db,
+            {"kind": "figure", "metric": "remittances", "dims": {"direction": "out"},
+             "old": old, "new": new, "unit": "USD", "as_of": "2025-10", "detected_at": day,
+             "sources": ["https://news.example.kz/4"], "evidence": "Переводы: 2,5 млрд."},
+        )  # fmt: skip
+    store.add_change(
+        db,
+        {"kind": "status", "counterparty": "AE", "old": None, "new": "signed",
+         "as_of": "2025-11-01", "detected_at": day, "sources": [], "evidence": None},
+    )  # fmt: skip
+    said = {"lang": "kk", "evidence": "Келгендер саны — 9 мың."}
+    twice = _figure("immigrants", {}, 9000, "2025-09-01", **said)
+    again = _figure("immigrants", {}, 9000, "2025-09-01", lang="kk", evidence="Тағы да 9 мың.")
+    _save(db, 5, published="2025-11-02", lang="kk", source="Egemen", figures=[twice, again])
+    db.execute("DELETE FROM articles WHERE url = 'javascript:alert(2)'")
+    db.conn.commit()
+
+
+def test_bulk_readers_of_the_site_give_what_the_per_item_readers_give(db: Any) -> None:
+    _odd_changes(db)
+    every = store.changes(db)
+    parsed = [json.loads(text) for _, text in store.changes_json(db)]
+    assert parsed == every
+    assert [cid for cid, _ in store.changes_json(db)] == [c["id"] for c in every]
+    assert {c["id"] for c in every if c["new"] == 1e20 or c["old"] == 0.1 + 0.2} and all(
+        type(a["new"]) is type(b["new"]) for a, b in zip(parsed, every, strict=True)
+    )
+    ids = [c["id"] for c in every][::-2]
+    assert store.changes_by_id(db, ids) == [c for c in reversed(every)][::2]
+
+    keys = store.figure_series(db)
+    assert sorted(keys, key=json.dumps) == sorted(
+        {json.dumps([r["metric"], r["dims"]]): (r["metric"], r["dims"]) for r in store.series(db)}
+        .values(), key=json.dumps,
+    )  # fmt: skip
+    assert list(store.histories(db, keys)) == [store.history(db, m, d) for m, d in keys]
+    immigrants = store.history(db, "immigrants", {})
+    assert [len(f["sources"]) for f in immigrants] == [1]
+    assert immigrants[0]["sources"][0]["evidence"] == "Келгендер саны — 9 мың."
+
+
+def test_the_site_of_a_store_with_odd_changes_shows_them(db: Any, tmp_path: Path) -> None:
+    _odd_changes(db)
+    out = tmp_path / "site"
+    write_site(db, out, title="M", base_url=None, now=NOW)
+    changes = json.loads((out / "changes.json").read_text(encoding="utf-8"))["changes"]
+    assert changes == store.changes(db)
+    index = _text(_read(out / "index.html"))
+    assert "Agreement with United Arab Emirates: signed (first seen)" in index
+    assert "Remittances, from Kazakhstan: 0.3 → 100,000,000,000,000,000,000 USD" in index
+    page = _text(_read(out / "series" / "immigrants.html"))
+    assert "Келгендер саны — 9 мың." in page and "Тағы да" not in page and "[kk]" in page
+
+
+def test_history_csv_lines_are_what_csv_writer_writes() -> None:
+    said = 'Строка\nвторая, с "кавычками"\r и запятой'
+    facts = [
+        {"id": 7, "value": 2.5, "value_max": None, "unit": "=USD", "bound": "approx",
+         "as_of": "2025, May", "ref_end": None, "evidence": said,
+         "sources": [{"source": 'Say "hi", all', "url": "https://x.kz/a,b", "lang": "kk",
+                      "evidence": None}, "https://bare.example.kz/1"]},
+        {"id": 8, "value": 126000, "unit": "persons", "sources": []},
+    ]  # fmt: skip
+    text = publish._history_csv("citizens_abroad", {"country": "RU", "note": "a,b"}, facts)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    head = ["citizens_abroad", "country=RU;note=a,b"]
+    assert rows == [
+        [*head, "7", "2.5", "", "'=USD", "approx", "2025, May", "", 'Say "hi", all',
+         "https://x.kz/a,b", "kk", said],
+        [*head, "7", "2.5", "", "'=USD", "approx", "2025, May", "", "",
+         "https://bare.example.kz/1", "", said],
+        [*head, "8", "126000", "", "persons", "", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    written = io.StringIO(newline="")
+    csv.writer(written).writerows(rows)
+    assert text == written.getvalue()
 
 
 def test_csv_cells_that_look_like_formulas_are_defused() -> None:
