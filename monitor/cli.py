@@ -8,7 +8,7 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,7 +285,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from . import store
 
     settings = _settings(args)
-    rules = _load_rules(args)
+    if args.rules is not None and not args.rules.is_dir():
+        raise UserError(f"{args.rules}: no such rules folder")
     sources, errors = _sources(args)
     for line in errors:
         print(f"monitor: error: {line}", file=sys.stderr)
@@ -293,7 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.sources}: no source named {args.source!r}")
     with store.run_lock(args.db):
         db = _db(args)
-        summary = asyncio.run(_run(settings, sources, rules, db, args))
+        summary = asyncio.run(_run(settings, sources, lambda: _load_rules(args), db, args))
         for outcome in summary.outcomes:
             if not outcome.ok:
                 print(f"  {outcome.name}: {_printable(outcome.error)}", file=sys.stderr)
@@ -313,10 +314,12 @@ def _printable(text: str | None) -> str:
 async def _run(
     settings: Settings,
     sources: list[Source],
-    rules: Rules,
+    rules: Callable[[], Rules],
     db: sqlite_utils.Database,
     args: argparse.Namespace,
 ) -> RunSummary:
+    """One cycle; `rules` loads the rules when the first article is extracted (a cycle of
+    304s compiles none)."""
     from .fetch import Fetcher, FetchPolicy
     from .pipeline import run_once
 

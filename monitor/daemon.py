@@ -160,7 +160,8 @@ def schedule_triggers(settings: Settings) -> dict[str, BaseTrigger]:
 
 def run_job(settings: Settings, paths: Paths) -> None:
     """One `monitor run` cycle; skipped (logged) while another run holds the lock. Sources
-    and rules are read afresh each time, so edits to them need no restart."""
+    and rules are read afresh each time (the rules when the first article is extracted), so
+    edits to them need no restart."""
     with ExitStack() as stack:
         try:
             stack.enter_context(store.run_lock(paths.db))
@@ -170,10 +171,9 @@ def run_job(settings: Settings, paths: Paths) -> None:
         sources, errors = load_sources(paths.sources)
         for error in errors:
             log.error("%s", error)
-        rules = load_rules(paths.rules)
         db = store.connect(paths.db)
         stack.callback(db.close)
-        summary = asyncio.run(_cycle(settings, sources, rules, db))
+        summary = asyncio.run(_cycle(settings, sources, lambda: load_rules(paths.rules), db))
     for outcome in summary.outcomes:
         if not outcome.ok:
             log.warning("%s: %s", outcome.name, outcome.error)
@@ -181,7 +181,10 @@ def run_job(settings: Settings, paths: Paths) -> None:
 
 
 async def _cycle(
-    settings: Settings, sources: list[Source], rules: Rules, db: sqlite_utils.Database
+    settings: Settings,
+    sources: list[Source],
+    rules: Callable[[], Rules],
+    db: sqlite_utils.Database,
 ) -> RunSummary:
     async with Fetcher(FetchPolicy(**settings.fetch)) as fetcher:
         return await run_once(sources, rules, db, fetcher, datetime.now(UTC))

@@ -8,25 +8,36 @@ recorded for its source, never one that stops the source.
 No article is lost: when an article of a source cannot be fetched, read or stored, the
 feed's new cache validators (ETag, Last-Modified) are not kept, so the next run gets the
 whole feed again (not a 304) and retries the articles it does not have yet.
+
+A cycle in which every feed answers 304 is the common case of cron, so it costs only what it
+must: the rules are compiled when the first article is extracted (`rules` may be a loader),
+and the feed and page parsers are imported when the first feed or page is read.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+import pickle
+import tempfile
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
 
 from . import store
 from .extract import Extraction, extract_text
-from .feeds import FeedError, Item, parse_feed, parse_listing
 from .fetch import Fetcher, Response
-from .parse import InputError, load_article
+from .patterns import RulesError
 from .rules import Rules
 from .sources import Source
+
+if TYPE_CHECKING:
+    from .feeds import Item
+
+T = TypeVar("T")
 
 # A feed item's own text (content:encoded) is used instead of fetching the page when it is
 # at least this long and the source names no body selector.
@@ -79,6 +90,10 @@ class RunSummary:
 Progress = Callable[[SourceOutcome, int, int], None]
 
 
+# The rules, or a loader called when the first article is extracted.
+RulesSource = Rules | Callable[[], Rules]
+
+
 @dataclass
 class _Fetched:
     """An article ready to be stored: its text, extracted, with where it came from."""
@@ -97,14 +112,76 @@ class _Fetched:
 @dataclass
 class _Collected:
     outcome: SourceOutcome
-    articles: list[_Fetched] = field(default_factory=list)
     status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    newest: str | None = None  # the publication date of the newest article read
 
 
 class _ArticleError(Exception):
     """An article that cannot be read; the message is one line naming its URL."""
+
+
+class _LazyRules:
+    """The rules of a run, loaded when the first article is extracted: compiling them costs
+    more CPU than a whole cycle of 300 conditional requests (bench/cycle.py), and a cycle
+    in which every feed answers 304 extracts nothing. A folder that cannot be loaded raises
+    its RulesError there, which stops the run (see `run_once`)."""
+
+    def __init__(self, rules: RulesSource) -> None:
+        self._rules = rules if isinstance(rules, Rules) else None
+        self._load = None if isinstance(rules, Rules) else rules
+
+    def get(self) -> Rules:
+        if self._rules is None:
+            assert self._load is not None
+            self._rules = self._load()
+        return self._rules
+
+
+class _Spool:
+    """The articles of a run waiting to be stored, in an unnamed temporary file.
+
+    They are stored once every source is done, oldest first across all sources, so that
+    history is read in the order it happened and the changes of a run come out in the same
+    order whatever the timing of the network. Held in memory until then, each would keep its
+    text and extraction (about 21 KB) to the end of a cold run; here only a line of index
+    stays in memory. The file is the run's own (unlinked at once, private to the process).
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        self._index: list[tuple[tuple[str, str], int, int, Source, SourceOutcome]] = []
+
+    def add(self, art: _Fetched) -> None:
+        payload = {k: v for k, v in vars(art).items() if k not in ("source", "outcome")}
+        blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(blob)
+        key = (art.published or "9999", art.url)
+        self._index.append((key, offset, len(blob), art.source, art.outcome))
+
+    def oldest_first(self) -> Iterator[_Fetched]:
+        """Every article added, oldest first (undated ones last), read back one at a time."""
+        for _, offset, size, source, outcome in sorted(self._index, key=lambda e: e[0]):
+            self._file.seek(offset)
+            payload = pickle.loads(self._file.read(size))
+            yield _Fetched(source=source, outcome=outcome, **payload)
+
+
+async def _gather(aws: Iterable[Awaitable[T]]) -> list[T]:
+    """The results of `aws` run concurrently, in order. Unlike asyncio.gather, the first
+    exception cancels the others (none is left running) and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_await(a)) for a in aws]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [t.result() for t in tasks]
+
+
+async def _await(aw: Awaitable[T]) -> T:
+    return await aw
 
 
 def due(source: Source, state: dict[str, Any] | None, now: datetime) -> bool:
@@ -119,7 +196,7 @@ def due(source: Source, state: dict[str, Any] | None, now: datetime) -> bool:
 
 async def run_once(
     sources: list[Source],
-    rules: Rules,
+    rules: RulesSource,
     db: sqlite_utils.Database,
     fetcher: Fetcher,
     now: datetime,
@@ -129,31 +206,35 @@ async def run_once(
     progress: Progress | None = None,
 ) -> RunSummary:
     """Fetch the sources that are due (or `only` the one named), store what is new, and
-    return what happened with the changes found, in the order they were found."""
+    return what happened with the changes found, in the order they were found.
+
+    `rules` may be a callable that loads them: it is called at the first article to
+    extract, if any. When it raises RulesError the run stops with it, nothing stored and no
+    fetch recorded (the next run starts over)."""
     chosen = [s for s in sources if only is None or s.name == only]
     if only is not None and not chosen:
         raise ValueError(f"no source named {only!r}")
     if not force and only is None:
         chosen = [s for s in chosen if due(s, store.source_state(db, s.name), now)]
     claimed: set[str] = set()  # article URLs some source of this run is fetching
+    lazy = _LazyRules(rules)
     done = 0
 
-    async def collect(source: Source) -> _Collected:
+    async def collect(source: Source, spool: _Spool) -> _Collected:
         nonlocal done
-        result = await _collect_safely(source, rules, db, fetcher, claimed)
+        result = await _collect_safely(source, lazy, db, fetcher, claimed, spool)
         done += 1
         if progress:
             progress(result.outcome, done, len(chosen))
         return result
 
-    results = await asyncio.gather(*(collect(s) for s in chosen))
-    summary = RunSummary(outcomes=[r.outcome for r in results])
-    fetched = [a for r in results for a in r.articles]
-    # store oldest first, so that history is read in the order it happened
-    fetched.sort(key=lambda a: (a.published or "9999", a.url))
     stamp = _iso(now)
-    for art in fetched:
-        summary.changes.extend(_store(db, art, stamp))
+    with tempfile.TemporaryFile() as file:
+        spool = _Spool(file)
+        results = await _gather(collect(s, spool) for s in chosen)
+        summary = RunSummary(outcomes=[r.outcome for r in results])
+        for art in spool.oldest_first():
+            summary.changes.extend(_store(db, art, stamp))
     for result, source in zip(results, chosen, strict=True):
         _record(db, source, result, stamp)
     return summary
@@ -193,7 +274,6 @@ def _record(db: sqlite_utils.Database, source: Source, result: _Collected, stamp
     if outcome.ok and outcome.article_errors:
         n = outcome.failed_articles
         error = f"{n} article{'s' if n > 1 else ''} failed, first: {outcome.article_errors[0]}"
-    newest = max((a.published for a in result.articles if a.published), default=None)
     store.record_fetch(
         db,
         source.name,
@@ -204,21 +284,25 @@ def _record(db: sqlite_utils.Database, source: Source, result: _Collected, stamp
         error=error,
         etag=result.etag if keep_validators else None,
         last_modified=result.last_modified if keep_validators else None,
-        newest_item=newest,
+        newest_item=result.newest,
         new_items=outcome.new_articles,
     )
 
 
 async def _collect_safely(
     source: Source,
-    rules: Rules,
+    rules: _LazyRules,
     db: sqlite_utils.Database,
     fetcher: Fetcher,
     claimed: set[str],
+    spool: _Spool,
 ) -> _Collected:
-    """`_collect`, with anything unexpected turned into the source's error."""
+    """`_collect`, with anything unexpected turned into the source's error (except rules
+    that cannot be loaded: they stop the run)."""
     try:
-        return await _collect(source, rules, db, fetcher, claimed)
+        return await _collect(source, rules, db, fetcher, claimed, spool)
+    except RulesError:
+        raise
     except Exception as exc:
         outcome = SourceOutcome(source.name, ok=False, error=f"{source.url}: {_describe(exc)}")
         return _Collected(outcome)
@@ -226,12 +310,16 @@ async def _collect_safely(
 
 async def _collect(
     source: Source,
-    rules: Rules,
+    rules: _LazyRules,
     db: sqlite_utils.Database,
     fetcher: Fetcher,
     claimed: set[str],
+    spool: _Spool,
 ) -> _Collected:
-    """Fetch one source and its new articles; every failure is recorded in the outcome."""
+    """Fetch one source and its new articles, and spool these; every failure is recorded in
+    the outcome."""
+    from .feeds import FeedError
+
     outcome = SourceOutcome(source.name, ok=True)
     state = store.source_state(db, source.name) or {}
     response = await fetcher.get(
@@ -240,7 +328,7 @@ async def _collect(
         last_modified=state.get("last_modified"),
         headers=source.headers,
     )
-    result = _Collected(outcome, [], response.status, response.etag, response.last_modified)
+    result = _Collected(outcome, response.status, response.etag, response.last_modified)
     if response.error:
         outcome.ok, outcome.error = False, response.error
         return result
@@ -257,14 +345,25 @@ async def _collect(
         outcome.ok, outcome.error = False, f"{source.url}: no article links found ({source.links})"
         return result
     fresh = _fresh(db, source, items[: source.max_items], claimed)
-    pages = await asyncio.gather(
-        *(_article(source, item, text, rules, fetcher, outcome) for item, text in fresh)
+    pages = await _gather(
+        _article(source, item, text, rules, fetcher, outcome) for item, text in fresh
     )
-    result.articles = [p for p in pages if p is not None]
+    for art in pages:
+        if art is None:
+            continue
+        try:
+            spool.add(art)
+        except Exception as exc:
+            outcome.article_errors.append(f"{art.url}: not stored: {_describe(exc)}")
+            continue
+        if art.published and (result.newest is None or art.published > result.newest):
+            result.newest = art.published
     return result
 
 
 def _items(source: Source, response: Response) -> list[Item]:
+    from .feeds import parse_feed, parse_listing
+
     if source.kind == "feed":
         return parse_feed(response.body, response.final_url, response.content_type)
     return parse_listing(
@@ -306,6 +405,8 @@ def _feed_article_text(source: Source, item: Item) -> str | None:
     source names no body selector (which says the page has the real text)."""
     if not item.content or source.body is not None:
         return None
+    from .parse import InputError, load_article
+
     try:
         text = load_article(item.content.encode("utf-8"), content_type="text/html; charset=utf-8")
     except InputError:
@@ -317,7 +418,7 @@ async def _article(
     source: Source,
     item: Item,
     feed_text: str | None,
-    rules: Rules,
+    rules: _LazyRules,
     fetcher: Fetcher,
     outcome: SourceOutcome,
 ) -> _Fetched | None:
@@ -326,6 +427,8 @@ async def _article(
         return await _read_article(source, item, feed_text, rules, fetcher, outcome)
     except _ArticleError as exc:
         outcome.article_errors.append(str(exc))
+    except RulesError:
+        raise
     except Exception as exc:
         outcome.article_errors.append(f"{item.url}: {_describe(exc)}")
     return None
@@ -335,10 +438,12 @@ async def _read_article(
     source: Source,
     item: Item,
     feed_text: str | None,
-    rules: Rules,
+    rules: _LazyRules,
     fetcher: Fetcher,
     outcome: SourceOutcome,
 ) -> _Fetched:
+    from .parse import InputError, load_article
+
     text, title = feed_text, item.title
     page_published = page_lang = None
     if text is None:
@@ -360,7 +465,7 @@ async def _read_article(
         raise _ArticleError(f"{item.url}: no article text found")
     published = _date(item.published) or page_published
     lang = page_lang if page_lang in ("kk", "ru", "en") else None
-    extraction = extract_text(text, rules, lang=lang or source.language, published=published)
+    extraction = extract_text(text, rules.get(), lang=lang or source.language, published=published)
     return _Fetched(
         source=source,
         outcome=outcome,

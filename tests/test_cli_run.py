@@ -172,6 +172,63 @@ def test_run_source_fetches_only_that_source(setup: Setup) -> None:
     assert {h.path for h in setup.site.log()} == {"/kk/news", "/kk/workers"}
 
 
+def broken_rules(folder: Path) -> Path:
+    """A copy of the shipped rules whose quota maximum is not a number."""
+    shutil.copytree(default_rules_dir(), folder)
+    metrics = folder / "metrics.toml"
+    head, sep, tail = metrics.read_text(encoding="utf-8").partition("[foreign_labor_quota]\n")
+    assert sep and "max_value = 1000000\n" in tail
+    tail = tail.replace("max_value = 1000000\n", 'max_value = "many"\n', 1)
+    metrics.write_text(head + sep + tail, encoding="utf-8")
+    return folder
+
+
+def test_run_reads_the_rules_only_when_an_article_is_new(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose feeds all answer 304 compiles no rules, so broken rules go unnoticed
+    until an article is to be read: then the run stops with one line naming the file and
+    key, stores nothing, and the run after the fix reads the article."""
+    serve_story(setup)
+    at(monkeypatch, MARCH)
+    assert main(setup, "run") == 0
+    capsys.readouterr()
+    rules = broken_rules(setup.root / "rules")
+    at(monkeypatch, datetime(2025, 3, 5, 10, 0, tzinfo=UTC))
+    assert main(setup, "--rules", str(rules), "run") == 0
+    assert lines(capsys)[0] == ["sources: 2 ok, 0 failed; new articles: 0; figures: 0; changes: 0"]
+    assert setup.site.log()[-1].status == 304
+
+    site = setup.site
+    site.put("/en/quota", page("Quota", EN_QUOTA, "2025-03-06"))
+    items = [
+        ("/en/quota", "Quota", datetime(2025, 3, 6, 9, 0, tzinfo=UTC)),
+        ("/ru/abroad", "Казахстанцы за рубежом", MARCH),
+    ]
+    site.put("/ru/rss", rss(site.base, items), content_type="application/rss+xml")
+    at(monkeypatch, datetime(2025, 3, 6, 10, 0, tzinfo=UTC))
+    assert main(setup, "--rules", str(rules), "run") == 2
+    out, err = lines(capsys)
+    assert out == []
+    assert err == ["monitor: error: metrics.toml: foreign_labor_quota.max_value: expected a number"]
+    assert stored_articles(setup) == ["/kk/workers", "/ru/abroad"]
+
+    at(monkeypatch, datetime(2025, 3, 6, 11, 0, tzinfo=UTC))
+    assert main(setup, "run") == 0
+    assert lines(capsys)[0][0].startswith("sources: 2 ok, 0 failed; new articles: 1;")
+    assert stored_articles(setup) == ["/en/quota", "/kk/workers", "/ru/abroad"]
+
+
+def test_run_with_a_missing_rules_folder_fails_before_fetching(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_story(setup)
+    missing = setup.root / "no-rules"
+    assert main(setup, "--rules", str(missing), "run") == 2
+    assert lines(capsys) == ([], [f"monitor: error: {missing}: no such rules folder"])
+    assert setup.site.log() == []
+
+
 def test_run_reports_failed_sources_on_stderr_naming_the_url(setup: Setup) -> None:
     serve_story(setup)
     write_source(setup.sources, "Gone", setup.site.url("/gone.xml"))

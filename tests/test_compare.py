@@ -4,7 +4,10 @@ and the decision first / same / change / history."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from monitor import compare
 from monitor.compare import FactRow, decide, dims_key, ref_end, same_value
 
 # --------------------------------------------------------------------------- ref_end
@@ -66,6 +69,33 @@ def test_same_value_is_equality_up_to_rounding_capped_at_five_percent(
 ) -> None:
     assert same_value(a, b) is equal
     assert same_value(float(a), float(b)) is equal
+
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+ROUND = st.builds(
+    lambda digits, exponent: digits * 10.0**exponent,
+    st.integers(-999, 999),
+    st.integers(-3, 9),
+)
+# A relative difference around the 5 % cap, where the shortcut and the full rule meet.
+NEAR_CAP = st.floats(-0.06, 0.06) | st.sampled_from([0.05, -0.05, 0.05 + 1e-12, -0.05 - 1e-12])
+
+
+@given(ROUND | FINITE | st.integers(-(10**12), 10**12), NEAR_CAP, st.booleans())
+@example(100_000, 0.05, False)
+@example(100_000, -0.05, True)
+@example(2_000, 0.045, False)
+def test_same_value_shortcut_agrees_with_the_full_rule(a: float, r: float, swap: bool) -> None:
+    """The early 'too far apart' exit of same_value gives what the decimal rule gives, on
+    round and unround values a little inside and a little beyond the cap."""
+    b = a * (1 + r)
+    x, y = (b, a) if swap else (a, b)
+    assert same_value(x, y) is (x == y or compare._within_rounding(x, y))
+
+
+@given(FINITE, FINITE)
+def test_same_value_shortcut_agrees_on_any_two_values(a: float, b: float) -> None:
+    assert same_value(a, b) is (a == b or compare._within_rounding(a, b))
 
 
 # --------------------------------------------------------------------------- dims_key

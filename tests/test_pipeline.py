@@ -17,7 +17,8 @@ from loopback import Hit, Site, listing, page, rss, write_source
 
 from monitor import pipeline, store
 from monitor.fetch import Fetcher, FetchPolicy
-from monitor.pipeline import RunSummary, SourceOutcome, run_once
+from monitor.patterns import RulesError
+from monitor.pipeline import RulesSource, RunSummary, SourceOutcome, run_once
 from monitor.rules import Rules, load_rules
 from monitor.sources import Source, load_source
 
@@ -99,7 +100,7 @@ class Sleeps:
 
 def run(
     sources: list[Source],
-    rules: Rules,
+    rules: RulesSource,
     db: sqlite_utils.Database,
     now: datetime = DAY,
     policy: FetchPolicy = FAST,
@@ -706,3 +707,87 @@ def test_an_article_in_two_sources_of_one_run_is_fetched_once(
     assert sum(o.new_articles for o in summary.outcomes) == 2
     rows = db.execute("SELECT count(*) FROM figures WHERE value = 121000").fetchone()
     assert rows[0] == 1
+
+
+# -- what a cycle costs, and the order it stores in ----------------------------------------
+
+KK_ABROAD_FEBRUARY = [
+    "Еңбек министрлігінің мәліметінше, 2025 жылғы 1 ақпандағы жағдай бойынша шетелде 119 мың "
+    "қазақстандық ресми түрде жұмыс істеді.",
+]
+
+
+class Loader:
+    """A rules loader that counts its calls and gives `rules`, or raises it."""
+
+    def __init__(self, rules: Rules | Exception) -> None:
+        self.rules = rules
+        self.calls = 0
+
+    def __call__(self) -> Rules:
+        self.calls += 1
+        if isinstance(self.rules, Exception):
+            raise self.rules
+        return self.rules
+
+
+def test_rules_are_loaded_at_the_first_article_and_not_in_a_cycle_of_304s(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    cold = Loader(rules)
+    first = run([src], cold, db)
+    assert outcome(first, "Feed RU").new_articles == 2
+    assert cold.calls == 1  # once for the run, not once per article
+    warm = Loader(rules)
+    second = run([src], warm, db, now=DAY + timedelta(hours=1))
+    assert outcome(second, "Feed RU").not_modified
+    assert warm.calls == 0
+
+
+def test_rules_that_cannot_be_loaded_stop_the_run_and_record_nothing(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """The error is the run's (the command prints it as one line), not an error of each
+    article: nothing is stored and no fetch recorded, so the next run reads it all."""
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    broken = Loader(RulesError("metrics.toml", "citizens_abroad.unit", "unknown unit 'heads'"))
+    with pytest.raises(RulesError, match=r"^metrics.toml: citizens_abroad.unit: unknown unit"):
+        run([src], broken, db)
+    assert broken.calls == 1
+    assert db["articles"].count == 0
+    assert store.source_state(db, "Feed RU") is None
+    again = run([src], rules, db, now=DAY + timedelta(minutes=1))
+    assert outcome(again, "Feed RU").new_articles == 2
+    assert feed_hits(site)[-1].status == 200
+
+
+def test_articles_of_all_sources_are_stored_oldest_first_whatever_answers_first(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """The Russian source is done at once with the March figure; the Kazakh page with the
+    February one comes late. The February figure is still stored first, so the run reports
+    both in the order they happened (first seen, then the change), as two runs would have."""
+    site.put("/ru/abroad", page("Трудовая миграция", RU_ABROAD, "2025-03-05"))
+    site.put(
+        "/ru/rss",
+        rss(site.base, [("/ru/abroad", "Казахстанцы за рубежом", DAY)]),
+        content_type="application/rss+xml",
+    )
+    site.put("/kk/abroad", page("Шетелдегі қазақстандықтар", KK_ABROAD_FEBRUARY, "2025-02-03"))
+    site.pages["/kk/abroad"].delay = 0.5
+    site.put(
+        "/kk/rss",
+        rss(site.base, [("/kk/abroad", "Шетелдегі қазақстандықтар", DAY - timedelta(days=30))]),
+        content_type="application/rss+xml",
+    )
+    ru = make_source(tmp_path, "Feed RU", site.url("/ru/rss"), language="ru")
+    kk = make_source(tmp_path, "Feed KK", site.url("/kk/rss"), language="kk")
+    done: list[str] = []
+    summary = run([kk, ru], rules, db, progress=lambda o, *_: done.append(o.name))
+    assert done == ["Feed RU", "Feed KK"]
+    total = [(c["old"], c["new"]) for c in summary.changes if c["dims"] == {}]
+    assert total == [(None, 119000), (119000, 121000)]
+    assert outcome(summary, "Feed KK").new_articles == 1
