@@ -8,7 +8,9 @@ five counterparties. Then writes the whole site `--runs` times (default 3), each
 subprocess that reports the seconds `write_site` took (wall clock, and CPU, which other work
 on the machine disturbs less) and its peak resident set (`ru_maxrss`, and `VmHWM` on Linux),
 and prints the medians. When `monitor.notify` exists, the email digest of the newest 1,000
-changes (`build_digest` + `render_email`) is timed the same way.
+changes (`build_digest` + `render_email`) is timed the same way, and so is the digest of the
+whole history as a first digest sees it (`notify.preview`: every change pending, the default
+caps of `[digest]`).
 
     python bench/site.py [--figures 100000] [--series 100] [--years 10] [--runs 3] [--db PATH]
 
@@ -213,20 +215,38 @@ def _worker(kind: str, db_path: Path, out: Path) -> None:
             db, out, title="Benchmark", base_url=None, now=datetime(2026, 1, 1, tzinfo=UTC)
         )
         detail = str(summary)
-    else:
+    elif kind == "digest":
         from monitor import notify
 
-        changes = store.changes(db)[-DIGEST_CHANGES:]
+        changes = _newest_changes(db, DIGEST_CHANGES)
         # the digest itself, not reading the changes
         started, cpu_started = time.perf_counter(), time.process_time()
         labels = notify.load_labels("en")
         digest = notify.build_digest(db, changes, labels, datetime(2026, 1, 1, tzinfo=UTC))
         _subject, text, html = notify.render_email(digest, labels, None)
         detail = f"{len(changes)} changes: {len(text):,} characters text, {len(html):,} HTML"
+    else:
+        from monitor import notify
+
+        text = notify.preview(db, now=datetime(2026, 1, 1, tzinfo=UTC))
+        count = db.execute("SELECT count(*) FROM changes WHERE found_by = 'run'").fetchone()[0]
+        detail = f"{count:,} changes pending: {len(text):,} characters of text"
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     db.close()
     line = {"seconds": seconds, "cpu": cpu, "baseline_mb": baseline, "peak_mb": _maxrss_mb()}
     print(json.dumps(line | {"hwm_mb": _hwm_mb(), "detail": detail}))
+
+
+def _newest_changes(db: Any, count: int) -> list[dict[str, Any]]:
+    """The newest `count` changes, oldest first, without reading the others where the store
+    can (`changes_by_id`)."""
+    from monitor import store
+
+    if not hasattr(store, "changes_by_id"):
+        return store.changes(db)[-count:]
+    sql = "SELECT id FROM changes ORDER BY detected_at DESC, id DESC LIMIT ?"
+    ids = [row[0] for row in db.execute(sql, [count])]
+    return store.changes_by_id(db, ids[::-1])
 
 
 @dataclass(frozen=True)
@@ -328,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             digest = measure("digest", db_path, out, args.runs)
             print(_line("email digest", digest, targets=False))
             print(f"{'':<18}{digest.detail}")
+            backlog = measure("backlog", db_path, out, args.runs)
+            print(_line("backlog digest", backlog, targets=False))
+            print(f"{'':<18}{backlog.detail}")
         else:
             print("email digest: monitor.notify is not there; not timed")
     return 0

@@ -90,6 +90,9 @@ class Digest:
     templates: Path | None = None  # a folder whose templates override the package's
     failing_after: str = "1d"  # a source failing this long is listed in the digest
     include_reextract: bool = False  # send changes found by `monitor reextract` too
+    # a digest lists at most this many (the newest) and counts the rest; statuses: all
+    max_figure_changes: int = 50
+    max_first_seen: int = 100
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ def _settings(data: dict[str, Any], name: str, path: Path) -> Settings:
             raise ConfigError(f"{name}: digest.templates: {folder} is not a folder")
         digest_data["templates"] = folder
     _duration(digest_data.get("failing_after", "1d"), name, "digest.failing_after")
+    for key in ("max_figure_changes", "max_first_seen"):
+        if digest_data.get(key, 0) < 0:
+            raise ConfigError(f"{name}: digest.{key}: expected a whole number, 0 or more")
     site = Site(**_typed(_table(data, "site", name), Site, name, "site"))
     fetch = _table(data, "fetch", name)
     for key, value in fetch.items():
@@ -204,7 +210,14 @@ _TYPES: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "Slack": {"webhook_url": str, "webhook_url_env": str},
     "Schedule": {"run": str, "digest": str, "timezone": str},
-    "Digest": {"language": str, "templates": str, "failing_after": str, "include_reextract": bool},
+    "Digest": {
+        "language": str,
+        "templates": str,
+        "failing_after": str,
+        "include_reextract": bool,
+        "max_figure_changes": int,
+        "max_first_seen": int,
+    },
     "Site": {"title": str, "base_url": str},
 }
 

@@ -6,6 +6,12 @@ that channel accepted the message carrying it. A failure leaves it queued for th
 alone, and the next digest sends it again. A Slack digest split into several posts marks each
 post's changes as it goes, so a failure halfway does not repeat the posts already made.
 
+A digest shows every status change but only the newest figure changes and first sightings
+(`[digest] max_figure_changes`, `max_first_seen`); the older ones are counted in a line that
+points to the site and to `monitor changes`, and are delivered with it: after a first run over
+years of history the first digest is a readable message, not tens of megabytes. The pending
+changes are read a batch at a time and only the shown ones are kept.
+
 Everything that came from the web (evidence sentences, titles, outlet names, URLs, error texts)
 is hostile. Control and bidi characters are removed and lengths capped before any channel sees
 it. HTML templates autoescape. In Slack, web text travels as `plain_text`, which Slack never
@@ -21,6 +27,7 @@ overrides single entries.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import smtplib
@@ -28,7 +35,8 @@ import socket
 import ssl
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -372,6 +380,14 @@ class Trouble:
 
 
 @dataclass
+class Summary:
+    """The changes of a section a digest counts instead of showing (the older ones)."""
+
+    text: str  # "Earlier figure changes not shown here: 80,854. All of them are on the site..."
+    ids: list[int]  # delivered with the digest all the same
+
+
+@dataclass
 class Digest:
     lang: str
     title: str
@@ -381,42 +397,96 @@ class Digest:
     figures: list[Group] = field(default_factory=list)
     first_seen: list[Entry] = field(default_factory=list)
     problems: list[Trouble] = field(default_factory=list)
+    more_figures: Summary | None = None
+    more_first_seen: Summary | None = None
+    site: str | None = None  # the published site's http(s) URL, named by the summaries
 
     @property
     def entries(self) -> list[Entry]:
         return self.statuses + [e for g in self.figures for e in g.entries] + self.first_seen
 
     @property
+    def summarised(self) -> list[int]:
+        return [i for more in (self.more_figures, self.more_first_seen) if more for i in more.ids]
+
+    @property
     def ids(self) -> list[int]:
-        return [e.id for e in self.entries]
+        """Every change the digest carries, shown or summarised: all are delivered with it."""
+        return [e.id for e in self.entries] + self.summarised
 
     @property
     def count(self) -> int:
-        return len(self.entries)
+        return len(self.entries) + len(self.summarised)
+
+
+class _Newest:
+    """The newest `limit` changes of a stream, oldest first (None: all of them), and the ids
+    of those pushed out, so that a backlog of any length takes `limit` changes of memory."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.kept: deque[dict[str, Any]] = deque(maxlen=limit)
+        self.dropped: list[int] = []
+
+    def add(self, change: dict[str, Any]) -> None:
+        if self.kept.maxlen == 0:
+            self.dropped.append(int(change["id"]))
+            return
+        if len(self.kept) == self.kept.maxlen:
+            self.dropped.append(int(self.kept[0]["id"]))
+        self.kept.append(change)
+
+    def summary(self, key: str, labels: Labels) -> Summary | None:
+        if not self.dropped:
+            return None
+        count = format_number(len(self.dropped), labels.lang)
+        text = f"{labels.word(key, count=count)} {labels.word('see_all')}"
+        return Summary(text, self.dropped)
 
 
 def build_digest(
     db: sqlite_utils.Database,
-    changes: Sequence[dict[str, Any]],
+    changes: Iterable[dict[str, Any]],
     labels: Labels,
     now: datetime,
     *,
     problems: Sequence[Problem] = (),
     timezone: str = "UTC",
+    max_figures: int | None = None,
+    max_first_seen: int | None = None,
+    site: str | None = None,
 ) -> Digest:
-    """The digest of `changes`: status changes, figure changes grouped by metric, first
-    sightings, then the sources with problems."""
+    """The digest of `changes` (oldest first, as the store gives them): status changes,
+    figure changes grouped by metric, first sightings, then the sources with problems.
+
+    At most `max_figures` figure changes and `max_first_seen` first sightings of figures are
+    shown, the newest; the others are counted in a line that points to the site and to
+    `monitor changes`, and are delivered with the digest all the same (None: no cap). Status
+    changes are always all shown. `changes` is read once, so a backlog of any length can
+    come as an iterator and only what is shown is held."""
     zone = _zone(timezone)
     local = _aware(now).astimezone(zone)
-    articles = _articles(db, [u for c in changes for u in c.get("sources") or []])
+    statuses: list[dict[str, Any]] = []
+    figures, first = _Newest(max_figures), _Newest(max_first_seen)
+    for change in changes:
+        if change.get("kind") == "status":
+            statuses.append(change)
+        elif change.get("first_seen") or change.get("old") is None:
+            first.add(change)
+        else:
+            figures.add(change)
+    shown = [*statuses, *figures.kept, *first.kept]
+    articles = _articles(db, [u for c in shown for u in c.get("sources") or []])
     digest = Digest(
         lang=labels.lang,
         title=labels.word("title"),
         day=local.date().isoformat(),
         heading=f"{labels.word('title')} — {labels.word('digest_of', date=local.date())}",
+        more_figures=figures.summary("not_shown_figures", labels),
+        more_first_seen=first.summary("not_shown_first_seen", labels),
+        site=safe_url(site) if site else None,
     )
     groups: dict[str, list[Entry]] = {}
-    ordered = sorted(changes, key=_order)
+    ordered = sorted(shown, key=_order)
     for change in ordered:
         entry = _entry(change, labels, articles)
         if change.get("first_seen") or change.get("old") is None:
@@ -772,10 +842,22 @@ def slack_messages(digest: Digest, labels: Labels) -> list[SlackMessage]:
                 blocks = [_mrkdwn(f"*{e(title)}*"), *blocks]
             units.append(_Unit(blocks, [entry.id]))
 
+    def summary(title: str, shown: bool, more: Summary | None) -> None:
+        """The line counting a section's older changes; the post carrying it delivers them."""
+        if more is None:
+            return
+        text = e(more.text)
+        if digest.site:
+            text += f" <{_slack_url(digest.site)}|{e(digest.site)}>"
+        blocks = [_mrkdwn(text)] if shown else [_mrkdwn(f"*{e(title)}*"), _mrkdwn(text)]
+        units.append(_Unit(blocks, list(more.ids)))
+
     section(labels.word("statuses"), digest.statuses)
     for group in digest.figures:
         section(f"{labels.word('figures')}: {group.title}", group.entries)
+    summary(labels.word("figures"), bool(digest.figures), digest.more_figures)
     section(labels.word("first_seen"), digest.first_seen)
+    summary(labels.word("first_seen"), bool(digest.first_seen), digest.more_first_seen)
     if digest.problems:
         lines = [f"*{e(labels.word('health'))}*"]
         for p in digest.problems:
@@ -920,14 +1002,22 @@ def deliver(
         if config is None:
             results.append(_failed(channel, f"{channel}: not configured ([{channel}] section)"))
             continue
-        changes = store.pending(db, channel, include_reextract=settings.digest.include_reextract)
-        if not changes:
+        changes = _started(
+            store.iter_pending(db, channel, include_reextract=settings.digest.include_reextract)
+        )
+        if changes is None:
             results.append(ChannelResult(channel, True, detail="nothing to send"))
             continue
         if problems is None:
             problems = _problems(db, settings, now, sources)
         digest = build_digest(
-            db, changes, labels, now, problems=problems, timezone=settings.schedule.timezone
+            db,
+            changes,
+            labels,
+            now,
+            problems=problems,
+            timezone=settings.schedule.timezone,
+            **_caps(settings),
         )
         try:
             if isinstance(config, Email):
@@ -965,18 +1055,48 @@ def preview(
     now = _aware(now or datetime.now(UTC))
     include = settings.digest.include_reextract
     if channel is None:
-        changes = store.changes(db, include_reextract=include)
+        changes = _started(_every_change(db, include_reextract=include))
     else:
-        changes = store.pending(db, channel, include_reextract=include)
-    if not changes:
+        changes = _started(store.iter_pending(db, channel, include_reextract=include))
+    if changes is None:
         return ""
     labels = load_labels(lang, settings.digest.templates)
     problems = _problems(db, settings, now, sources)
     digest = build_digest(
-        db, changes, labels, now, problems=problems, timezone=settings.schedule.timezone
+        db,
+        changes,
+        labels,
+        now,
+        problems=problems,
+        timezone=settings.schedule.timezone,
+        **_caps(settings),
     )
     subject, text, html_text = render_email(digest, labels, settings.digest.templates)
     return html_text if html else _plain(subject, text)
+
+
+def _started(changes: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]] | None:
+    """`changes` whole, or None when it is empty."""
+    first = next(changes, None)
+    return None if first is None else itertools.chain([first], changes)
+
+
+def _every_change(
+    db: sqlite_utils.Database, *, include_reextract: bool
+) -> Iterator[dict[str, Any]]:
+    """`store.changes(db)` one change at a time (the JSON SQLite writes for each, parsed)."""
+    for _, text in store.changes_json(db):
+        change = json.loads(text)
+        if include_reextract or change.get("found_by") == "run":
+            yield change
+
+
+def _caps(settings: Settings) -> dict[str, Any]:
+    return {
+        "max_figures": settings.digest.max_figure_changes,
+        "max_first_seen": settings.digest.max_first_seen,
+        "site": settings.site.base_url,
+    }
 
 
 def _plain(subject: str, body: str, *, to: Sequence[str] = ()) -> str:

@@ -104,6 +104,8 @@ def test_a_missing_secret_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ('[digest]\nlanguage = "de"\n', "digest.language: expected one of en, ru, kk"),
         ('[digest]\ntemplates = "no-such-folder"\n', "digest.templates: "),
         ('[digest]\nfailing_after = "soon"\n', "digest.failing_after: "),
+        ("[digest]\nmax_figure_changes = -1\n", "digest.max_figure_changes: expected a whole"),
+        ('[digest]\nmax_first_seen = "all"\n', "digest.max_first_seen: expected a whole number"),
         ("[fetch]\nconcurrency = true\n", "fetch.concurrency: expected a whole number"),
         ("[fetch]\nspeed = 3\n", "fetch.speed: unknown key"),
         ("schedule = 3\n", "schedule: expected a table"),
@@ -130,3 +132,10 @@ def test_templates_folder_is_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "my-templates").mkdir()
     path = write(tmp_path, '[digest]\ntemplates = "my-templates"\n')
     assert load_settings(path).digest.templates == (tmp_path / "my-templates").resolve()
+
+
+def test_digest_caps_default_to_50_figure_changes_and_100_first_sightings(tmp_path: Path) -> None:
+    assert (Settings().digest.max_figure_changes, Settings().digest.max_first_seen) == (50, 100)
+    path = write(tmp_path, "[digest]\nmax_figure_changes = 0\nmax_first_seen = 20\n")
+    digest = load_settings(path).digest
+    assert (digest.max_figure_changes, digest.max_first_seen) == (0, 20)

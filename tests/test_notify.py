@@ -8,8 +8,9 @@ import re
 import socket
 import ssl
 import tomllib
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -691,8 +692,11 @@ def test_a_long_digest_is_split_into_posts_within_slack_limits(
     ]
     ids = queue(db, *changes)
     httpserver.expect_request("/services/T000/B000/secret").respond_with_data("ok")
+    every = replace(
+        settings(slack_url=hook(httpserver)), digest=Digest(max_figure_changes=len(ids))
+    )
 
-    [result] = notify.deliver(db, settings(slack_url=hook(httpserver)), NOW)
+    [result] = notify.deliver(db, every, NOW)
 
     payloads = posts(httpserver)
     assert result.ok and result.sent == len(ids) and result.messages == len(payloads)
@@ -743,6 +747,146 @@ PIPED = "https://evil.example/a|<!channel>"  # a stored URL that would close a S
 QUOTED = 'https://evil.example/b"onmouseover="alert(1)'  # ... or an HTML attribute
 PIPED_LINK = "https://evil.example/a%7C%3C!channel%3E"
 HOSTILE_TITLE = '<b>Title</b> <!here> "quoted" <script>x()</script>'
+
+
+# --------------------------------------------------------------------------- a backlog
+
+
+def backlog(db: sqlite_utils.Database) -> dict[str, list[int]]:
+    """Two status changes, seven figure changes and five first sightings, oldest first; each
+    evidence names its change ("[F3]") so the test can see which are shown."""
+    add_article(db, LADA, "Lada.kz", "126 тысяч казахстанцев работают за рубежом")
+    day = datetime(2025, 10, 1, 6, 0, tzinfo=UTC)
+    ids: dict[str, list[int]] = {"status": [], "figure": [], "first": []}
+    for n in range(7):
+        stamp = (day + timedelta(hours=n)).isoformat()
+        ids["figure"] += queue(
+            db,
+            figure_change(
+                dims={"region": "almaty"}, old=100 + n, new=101 + n, detected_at=stamp,
+                sources=[LADA], evidence=f"[F{n}] Нарушений стало больше.",
+            ),
+        )  # fmt: skip
+        if n < 5:
+            ids["first"] += queue(
+                db,
+                figure_change(
+                    metric="kandas", dims={"origin": "CN"}, old=None, new=300 + n,
+                    first_seen=True, detected_at=stamp, sources=[LADA],
+                    evidence=f"[S{n}] Қандас мәртебесін алғандар.",
+                ),
+            )  # fmt: skip
+        if n in (2, 5):
+            ids["status"] += queue(
+                db, status_change(detected_at=stamp, evidence=f"[K{n}] Переговоры идут.")
+            )
+    return ids
+
+
+NOT_SHOWN = {
+    "en": ("Earlier figure changes not shown here: 4.",
+           "Earlier first sightings not shown here: 3.",
+           "All of them are on the site and in `monitor changes`.",
+           "Labour migration monitor: 14 changes (2025-10-10)"),
+    "ru": ("Не показаны более ранние изменения цифр: 4.",
+           "Не показаны более ранние впервые замеченные значения: 3.",
+           "Все они есть на сайте и в `monitor changes`.",
+           "Мониторинг трудовой миграции: 14 изменений (2025-10-10)"),
+    "kk": ("Мұнда көрсетілмеген бұрынғы көрсеткіш өзгерістері: 4.",
+           "Мұнда көрсетілмеген бұрын алғаш байқалған мәндер: 3.",
+           "Олардың бәрі сайтта және `monitor changes` командасында бар.",
+           "Еңбек көші-қоны мониторингі: 14 өзгеріс (2025-10-10)"),
+}  # fmt: skip
+
+
+def capped(base: Settings, *, figures: int = 3, first_seen: int = 2, **site: Any) -> Settings:
+    digest = replace(base.digest, max_figure_changes=figures, max_first_seen=first_seen)
+    return replace(base, digest=digest, site=replace(base.site, **site))
+
+
+def delivered(db: sqlite_utils.Database, channel: str) -> Counter[int]:
+    rows = db.execute("SELECT change_id FROM deliveries WHERE channel = ?", [channel])
+    return Counter(r[0] for r in rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_a_backlog_over_the_caps_shows_the_newest_counts_the_rest_and_delivers_all_once(
+    db: sqlite_utils.Database, smtp: Smtp, lang: str
+) -> None:
+    ids = backlog(db)
+    config = capped(settings(smtp_port=smtp.port, language=lang))
+
+    [result] = notify.deliver(db, config, NOW)
+
+    assert result.ok, result.error
+    assert (result.sent, result.messages) == (14, 1)
+    [message] = smtp.inbox.messages
+    more_figures, more_first, see_all, subject = NOT_SHOWN[lang]
+    assert message["Subject"] == subject
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        assert part is not None
+        body = part.get_content()
+        shown = re.findall(r"\[([FSK]\d)\]", body)
+        assert sorted(shown) == ["F4", "F5", "F6", "K2", "K5", "S3", "S4"]  # the newest, statuses
+        assert body.count(more_figures) == body.count(more_first) == 1
+        assert body.count(see_all) == 2
+        assert body.index("[F6]") < body.index(more_figures) < body.index("[S3]")
+        assert body.index("[S4]") < body.index(more_first)
+    every = [i for group in ids.values() for i in group]
+    assert delivered(db, "email") == Counter(every)  # shown or counted: each once
+    assert pending_ids(db, "email") == [] and pending_ids(db, "slack") == sorted(every)
+    assert notify.deliver(db, config, NOW)[0].detail == "nothing to send"
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_a_slack_backlog_counts_the_rest_links_the_site_and_delivers_all_once(
+    db: sqlite_utils.Database, httpserver: HTTPServer
+) -> None:
+    ids = backlog(db)
+    httpserver.expect_request("/services/T000/B000/secret").respond_with_data("ok")
+    site = "https://monitor.example.kz/migration/"
+    config = capped(
+        settings(slack_url=hook(httpserver), language="kk"), first_seen=0, base_url=site
+    )
+
+    [result] = notify.deliver(db, config, NOW)
+
+    assert result.ok and result.sent == 14
+    texts = [t for p in posts(httpserver) for _, t in slack_texts(p)]
+    joined = "\n".join(texts)
+    assert sorted(re.findall(r"\[([FSK]\d)\]", joined)) == ["F4", "F5", "F6", "K2", "K5"]
+    more_figures, _, see_all, _ = NOT_SHOWN["kk"]
+    first_seen = "Мұнда көрсетілмеген бұрын алғаш байқалған мәндер: 5."
+    link = f"<{site}|{site}>"
+    assert f"{more_figures} {see_all} {link}" in texts
+    assert f"{first_seen} {see_all} {link}" in texts
+    heading = texts.index("*Алғаш байқалғандар*")  # the section keeps its heading
+    assert texts[heading + 1].startswith(first_seen)
+    every = [i for group in ids.values() for i in group]
+    assert delivered(db, "slack") == Counter(every)
+    assert pending_ids(db, "slack") == []
+
+
+def test_a_backlog_in_the_plain_text_preview_is_capped_too(db: sqlite_utils.Database) -> None:
+    backlog(db)
+    site = "https://monitor.example.kz/"
+    text = notify.preview(db, settings=capped(Settings(), base_url=site), now=NOW, language="ru")
+    assert text.startswith("Subject: Мониторинг трудовой миграции: 14 изменений")
+    more = (
+        "Не показаны более ранние изменения цифр: 4. Все они есть на сайте и в `monitor changes`."
+    )
+    assert f"{more} <{site}>" in text
+    assert sorted(re.findall(r"\[([FSK]\d)\]", text)) == ["F4", "F5", "F6", "K2", "K5", "S3", "S4"]
+    assert pending_ids(db, "email") != []  # a preview marks nothing
+
+
+def test_pending_changes_read_in_batches_are_the_pending_changes(
+    db: sqlite_utils.Database, queued: list[int]
+) -> None:
+    store.mark_delivered(db, "email", queued[:1], NOW)
+    assert list(store.iter_pending(db, "email", batch=2)) == store.pending(db, "email")
+    assert [c["id"] for c in store.iter_pending(db, "email", batch=1)] == sorted(queued[1:])
+    assert list(store.iter_pending(db, "slack")) == store.pending(db, "slack")
 
 
 def test_markup_in_titles_and_evidence_arrives_inert_in_slack_and_in_mail(
