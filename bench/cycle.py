@@ -350,7 +350,8 @@ def _cpu_self() -> float:
 
 
 def cycle_worker(args: argparse.Namespace) -> None:
-    """One `monitor run`: load rules and sources, open the store, time run_once."""
+    """One `monitor run`: load the sources, open the store, time run_once (which loads the
+    rules at the first article to extract, as `monitor run` does)."""
     import asyncio
 
     from monitor import load_rules, store
@@ -358,7 +359,6 @@ def cycle_worker(args: argparse.Namespace) -> None:
     from monitor.pipeline import run_once
     from monitor.sources import load_sources
 
-    rules = load_rules()
     sources, errors = load_sources(Path(args.sources_dir))
     if errors:
         raise SystemExit(str(errors[0]))
@@ -368,7 +368,7 @@ def cycle_worker(args: argparse.Namespace) -> None:
 
     async def cycle() -> Any:
         async with Fetcher(policy) as fetcher:
-            return await run_once(sources, rules, db, fetcher, now)
+            return await run_once(sources, load_rules, db, fetcher, now)
 
     cpu, started = _cpu_self(), time.perf_counter()
     summary = asyncio.run(cycle())

@@ -74,6 +74,10 @@ class FetchPolicy:
     backoff: float = 1.0  # base of the exponential backoff with full jitter (s)
     max_retry_after: float = 120.0  # a longer Retry-After gives up instead of waiting
     robots: bool = True  # respect robots.txt
+    # How long later runs obey a robots.txt answer instead of asking again (s; 0: every run
+    # asks). RFC 9309 allows up to 24 h (86400), which makes a cycle of 304s cost one request
+    # per source instead of two.
+    robots_max_age: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "per_host", "max_bytes"):
@@ -85,7 +89,7 @@ class FetchPolicy:
         for name in ("connect_timeout", "read_timeout", "total_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"FetchPolicy.{name} must be positive")
-        for name in ("host_delay", "backoff", "max_retry_after"):
+        for name in ("host_delay", "backoff", "max_retry_after", "robots_max_age"):
             if getattr(self, name) < 0:
                 raise ValueError(f"FetchPolicy.{name} must not be negative")
 
@@ -251,16 +255,37 @@ class _Result:
 _Robots = RobotFileParser | str | None
 
 
+@dataclass(frozen=True)
+class RobotsTxt:
+    """A robots.txt answer that may be used again by later runs: the file's text (a 2xx), or
+    None when there is none to obey (a 4xx, a refused or endless redirect, a file over
+    ROBOTS_MAX_BYTES), which allows everything. An unreachable robots.txt (no answer, 5xx,
+    429) is never kept: the next run asks again."""
+
+    status: int  # the HTTP status of the answer, 0 when there was none
+    body: str | None
+
+    def rules(self) -> _Robots:
+        if self.body is None:
+            return None
+        parser = RobotFileParser()
+        parser.parse(self.body.splitlines())
+        return parser
+
+
 class Fetcher:
     """Holds one httpx.AsyncClient, the global and per-host semaphores, the per-host clock and
     the robots.txt cache. Use one per run: `async with Fetcher(policy) as fetcher: ...`.
 
-    robots.txt (RFC 9309): fetched once per origin and Fetcher. A 4xx answer (none exists), a
-    refused redirect or too many redirects allow everything; a 5xx, 429 or no answer after the
-    retries disallows the whole origin for this Fetcher, as the RFC asks (a server in trouble is
-    not to be crawled), so the next run tries again. A robots.txt over ROBOTS_MAX_BYTES is
-    ignored (allow). The rules are matched by `urllib.robotparser` (first matching line wins,
-    no wildcards) against `policy.user_agent`.
+    robots.txt (RFC 9309): fetched once per origin and Fetcher, unless an answer kept from an
+    earlier run was given (`use_robots`; the pipeline keeps them `policy.robots_max_age`, as
+    the RFC allows caching for up to 24 hours); the answers this Fetcher fetched and may be
+    kept are `fetched_robots()`. A 4xx answer (none exists), a refused redirect or too many
+    redirects allow everything; a 5xx, 429 or no answer after the retries disallows the whole
+    origin for this Fetcher, as the RFC asks (a server in trouble is not to be crawled), and is
+    not kept, so the next run tries again. A robots.txt over ROBOTS_MAX_BYTES is ignored
+    (allow). The rules are matched by `urllib.robotparser` (first matching line wins, no
+    wildcards) against `policy.user_agent`.
 
     Politeness: a request waits for a per-host slot, then for its reserved start time (at least
     `host_delay` after the previous start to that host), then for a global slot; only the global
@@ -290,6 +315,8 @@ class Fetcher:
         self._next_start: dict[str, float] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._robots_given: dict[str, RobotsTxt] = {}
+        self._robots_fetched: dict[str, RobotsTxt] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -304,6 +331,15 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def use_robots(self, answers: Mapping[str, RobotsTxt]) -> None:
+        """Obey these robots.txt answers (by origin, "https://host[:port]") instead of
+        fetching them; an origin not given is fetched as usual."""
+        self._robots_given.update(answers)
+
+    def fetched_robots(self) -> dict[str, RobotsTxt]:
+        """The robots.txt answers fetched by this Fetcher that later runs may use, by origin."""
+        return dict(self._robots_fetched)
 
     async def get(
         self,
@@ -484,7 +520,11 @@ class Fetcher:
             lock = self._robots_locks[origin] = asyncio.Lock()
         async with lock:
             if origin not in self._robots:
-                self._robots[origin] = await self._load_robots(origin)
+                given = self._robots_given.get(origin)
+                if given is not None:
+                    self._robots[origin] = given.rules()
+                else:
+                    self._robots[origin] = await self._load_robots(origin)
         rules = self._robots[origin]
         if rules is None:
             return None
@@ -497,14 +537,17 @@ class Fetcher:
     async def _load_robots(self, origin: str) -> _Robots:
         result = await self._fetch(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES, robots=False)
         response = result.response
-        if response.error is None and response.status != 304:
-            parser = RobotFileParser()
-            parser.parse(response.body.decode("utf-8", errors="replace").splitlines())
-            return parser
         if result.unreachable:
             problem = (response.error or "").removeprefix(f"{response.url}: ")
             return f"robots.txt unreachable ({problem}), not fetched"
-        return None
+        if response.error is None and response.status == 304:
+            return None  # not asked conditionally: a server's oddity, read as no file
+        body = None
+        if response.error is None:
+            body = response.body.decode("utf-8", errors="replace")
+        answer = RobotsTxt(response.status, body)
+        self._robots_fetched[origin] = answer
+        return answer.rules()
 
 
 def fetch_url(url: str, *, client: httpx.Client | None = None) -> tuple[bytes, str | None]:

@@ -10,8 +10,10 @@ feed's new cache validators (ETag, Last-Modified) are not kept, so the next run 
 whole feed again (not a 304) and retries the articles it does not have yet.
 
 A cycle in which every feed answers 304 is the common case of cron, so it costs only what it
-must: the rules are compiled when the first article is extracted (`rules` may be a loader),
-and the feed and page parsers are imported when the first feed or page is read.
+must: the rules are compiled when the first article is extracted (`rules` may be a loader);
+the feed and page parsers are imported when the first feed or page is read; with
+`FetchPolicy.robots_max_age` the robots.txt answers of earlier runs are kept in the store and
+obeyed again, so that a feed's 304 is the source's only request.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ import pickle
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
 
 from . import store
 from .extract import Extraction, extract_text
-from .fetch import Fetcher, Response
+from .fetch import Fetcher, Response, RobotsTxt
 from .patterns import RulesError
 from .rules import Rules
 from .sources import Source
@@ -131,11 +133,18 @@ class _LazyRules:
     def __init__(self, rules: RulesSource) -> None:
         self._rules = rules if isinstance(rules, Rules) else None
         self._load = None if isinstance(rules, Rules) else rules
+        self._failed: RulesError | None = None
 
     def get(self) -> Rules:
         if self._rules is None:
+            if self._failed is not None:  # another article met it first: not loaded again
+                raise self._failed
             assert self._load is not None
-            self._rules = self._load()
+            try:
+                self._rules = self._load()
+            except RulesError as exc:
+                self._failed = exc
+                raise
         return self._rules
 
 
@@ -218,6 +227,7 @@ async def run_once(
         chosen = [s for s in chosen if due(s, store.source_state(db, s.name), now)]
     claimed: set[str] = set()  # article URLs some source of this run is fetching
     lazy = _LazyRules(rules)
+    robots_since = _robots_from_store(db, fetcher, now)
     done = 0
 
     async def collect(source: Source, spool: _Spool) -> _Collected:
@@ -237,7 +247,22 @@ async def run_once(
             summary.changes.extend(_store(db, art, stamp))
     for result, source in zip(results, chosen, strict=True):
         _record(db, source, result, stamp)
+    if robots_since is not None:
+        fetched = {origin: (a.status, a.body) for origin, a in fetcher.fetched_robots().items()}
+        store.save_robots(db, fetched, at=stamp, forget_before=robots_since)
     return summary
+
+
+def _robots_from_store(db: sqlite_utils.Database, fetcher: Fetcher, now: datetime) -> str | None:
+    """Give the fetcher the robots.txt answers stored by the runs of the last
+    `robots_max_age` seconds; the start of that time, or None when none are kept."""
+    policy = fetcher.policy
+    if not policy.robots or policy.robots_max_age <= 0:
+        return None
+    since = _iso(now - timedelta(seconds=policy.robots_max_age))
+    kept = store.robots(db, since)
+    fetcher.use_robots({origin: RobotsTxt(status, body) for origin, (status, body) in kept.items()})
+    return since
 
 
 def _store(db: sqlite_utils.Database, art: _Fetched, stamp: str) -> list[dict[str, Any]]:

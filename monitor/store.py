@@ -13,6 +13,8 @@ Tables:
   every article that reported it (a repeat by another outlet adds a source, not a fact).
 * ``changes``: first sightings and changes, found by a run or by a re-extraction.
 * ``deliveries``: which change went out on which channel (the digests' outbox).
+* ``robots``: the last robots.txt answer of each origin, which later runs may obey instead of
+  asking again (RFC 9309 allows keeping it up to 24 hours; `FetchPolicy.robots_max_age`).
 
 A figure series is a metric with its dims *and unit* (fines in KZT and in USD are two
 series: no currency conversion). Times written by this module are ISO 8601 in UTC with
@@ -40,7 +42,7 @@ import sqlite_utils
 from .compare import FactRow, decide, dims_key, ref_end
 from .extract import Extraction, Figure, Status
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FOUND_BY = ("run", "reextract")
 MAX_TITLE = 1_000
 MAX_EVIDENCE = 2_000
@@ -175,8 +177,23 @@ def _migrate_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# body: the robots.txt text of a 2xx answer; NULL when there is none to obey (4xx, ...).
+_V2 = """
+CREATE TABLE robots (
+    origin TEXT PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT
+)
+"""
+
+
+def _migrate_v2(conn: sqlite3.Connection) -> None:
+    conn.execute(_V2)
+
+
 # MIGRATIONS[n] takes a database at schema version n to version n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -406,6 +423,38 @@ def record_fetch(
             + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "name"),
             list(row.values()),
         )
+
+
+# --------------------------------------------------------------------------- robots.txt
+
+
+def robots(db: sqlite_utils.Database, since: str | datetime) -> dict[str, tuple[int, str | None]]:
+    """The robots.txt answers fetched at or after `since`: origin -> (HTTP status, body)."""
+    rows = db.execute(
+        "SELECT origin, status, body FROM robots WHERE fetched_at >= ?", [_stamp(since)]
+    )
+    return {origin: (status, body) for origin, status, body in rows}
+
+
+def save_robots(
+    db: sqlite_utils.Database,
+    answers: dict[str, tuple[int, str | None]],
+    *,
+    at: str | datetime,
+    forget_before: str | datetime | None = None,
+) -> None:
+    """Keep robots.txt answers (origin -> (HTTP status, body)) fetched `at`, replacing the
+    origins' older ones; answers fetched before `forget_before` are deleted."""
+    stamp = _stamp(at)
+    with _transaction(db):
+        db.conn.executemany(
+            "INSERT INTO robots (origin, fetched_at, status, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (origin) DO UPDATE SET fetched_at = excluded.fetched_at, "
+            "status = excluded.status, body = excluded.body",
+            [(origin, stamp, status, body) for origin, (status, body) in answers.items()],
+        )
+        if forget_before is not None:
+            db.execute("DELETE FROM robots WHERE fetched_at < ?", [_stamp(forget_before)])
 
 
 # --------------------------------------------------------------------------- articles
@@ -1243,8 +1292,10 @@ __all__ = [
     "pending",
     "record_fetch",
     "reextract",
+    "robots",
     "run_lock",
     "save_article",
+    "save_robots",
     "series",
     "source_state",
     "status_timeline",

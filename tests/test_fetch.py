@@ -29,6 +29,7 @@ from monitor.fetch import (
     FetchError,
     FetchPolicy,
     Response,
+    RobotsTxt,
     _retry_after,
     fetch_url,
 )
@@ -603,6 +604,64 @@ def test_robots_off_fetches_without_asking(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/news").respond_with_data("news")
     assert get(httpserver.url_for("/news"), FAST).body == b"news"
     assert requests_to(httpserver, "/robots.txt") == 0
+
+
+def fetch_with_robots(
+    urls: list[str], policy: FetchPolicy, given: dict[str, RobotsTxt] | None = None
+) -> tuple[list[Response], dict[str, RobotsTxt]]:
+    """GET `urls` one after the other with one Fetcher given `given` robots.txt answers;
+    the responses and the answers it fetched."""
+
+    async def main() -> tuple[list[Response], dict[str, RobotsTxt]]:
+        async with Fetcher(policy, sleep=Sleeps()) as fetcher:
+            fetcher.use_robots(given or {})
+            responses = [await fetcher.get(url) for url in urls]
+            return responses, fetcher.fetched_robots()
+
+    return asyncio.run(main())
+
+
+def origin_of(server: HTTPServer) -> str:
+    return server.url_for("/").rstrip("/")
+
+
+def test_robots_answers_given_are_obeyed_without_asking(httpserver: HTTPServer) -> None:
+    """An answer kept from an earlier run: its rules apply, robots.txt is not requested and
+    nothing is reported as fetched (there is nothing new to keep)."""
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow:\n")
+    httpserver.expect_request("/news").respond_with_data("news")
+    kept = {origin_of(httpserver): RobotsTxt(200, "User-agent: *\nDisallow: /private\n")}
+    private = httpserver.url_for("/private/page")
+    (blocked, news), fetched = fetch_with_robots(
+        [private, httpserver.url_for("/news")], ROBOTS, kept
+    )
+    assert blocked.error == f"{private}: blocked by robots.txt"
+    assert news.body == b"news"
+    assert requests_to(httpserver, "/robots.txt") == 0
+    assert fetched == {}
+
+
+def test_robots_answers_fetched_are_reported_to_keep_unless_unreachable() -> None:
+    """A file (its text) and a 404 (nothing to obey) may be kept by later runs; a 503 after
+    the retries is not, so that the next run asks again."""
+    with HTTPServer() as ok, HTTPServer() as none, HTTPServer() as down:
+        ok.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /x\n")
+        none.expect_request("/robots.txt").respond_with_data("no", status=404)
+        down.expect_request("/robots.txt").respond_with_data("down", status=503)
+        for server in (ok, none, down):
+            server.expect_request("/news").respond_with_data("news")
+        urls = [server.url_for("/news") for server in (ok, none, down)]
+        responses, fetched = fetch_with_robots(urls, replace(ROBOTS, retries=0))
+        assert [r.error is None for r in responses] == [True, True, False]
+        assert fetched == {
+            origin_of(ok): RobotsTxt(200, "User-agent: *\nDisallow: /x\n"),
+            origin_of(none): RobotsTxt(404, None),
+        }
+
+
+def test_robots_max_age_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="robots_max_age must not be negative"):
+        FetchPolicy(robots_max_age=-1)
 
 
 # --- politeness and concurrency -------------------------------------------------------------

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -791,3 +794,101 @@ def test_articles_of_all_sources_are_stored_oldest_first_whatever_answers_first(
     total = [(c["old"], c["new"]) for c in summary.changes if c["dims"] == {}]
     assert total == [(None, 119000), (119000, 121000)]
     assert outcome(summary, "Feed KK").new_articles == 1
+
+
+# -- robots.txt kept between runs -----------------------------------------------------------
+
+WITH_ROBOTS = replace(FAST, robots=True, robots_max_age=86_400)
+PRIVATE_ROBOTS = "User-agent: *\nDisallow: /private/\n"
+
+
+def test_robots_txt_is_asked_once_a_day_and_its_rules_still_apply(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """RFC 9309 lets a crawler keep robots.txt for 24 hours: a run of 304s then costs one
+    request per source, and the kept rules go on blocking what they block."""
+    site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    run([src], rules, db, policy=WITH_ROBOTS)
+    assert site.count("/robots.txt") == 1
+    assert store.robots(db, DAY) == {site.base: (200, PRIVATE_ROBOTS)}
+
+    before = len(site.log())
+    warm = run([src], rules, db, now=DAY + timedelta(hours=1), policy=WITH_ROBOTS)
+    assert outcome(warm, "Feed RU").not_modified
+    assert [(h.path, h.status) for h in site.log()[before:]] == [("/rss", 304)]
+
+    site.put("/private/memo", page("Служебная записка", RU_WORKERS, "2025-03-05"))
+    items = [("/private/memo", "Записка", DAY), ("/news/abroad", "Казахстанцы за рубежом", DAY)]
+    site.put("/rss", rss(site.base, items), content_type="application/rss+xml")
+    blocked = run([src], rules, db, now=DAY + timedelta(hours=23), policy=WITH_ROBOTS)
+    assert outcome(blocked, "Feed RU").article_errors == [
+        f"{site.url('/private/memo')}: blocked by robots.txt"
+    ]
+    assert site.count("/robots.txt") == 1 and site.count("/private/memo") == 0
+
+    run([src], rules, db, now=DAY + timedelta(hours=25), policy=WITH_ROBOTS)
+    assert site.count("/robots.txt") == 2  # a day old: asked again
+    assert site.count("/private/memo") == 0
+
+
+def test_an_unreachable_robots_txt_is_not_kept(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """A server in trouble blocks its site for that run only: the next run asks again."""
+    site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
+    site.pages["/robots.txt"].first = [503, 503]  # both attempts of the first run
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    first = run([src], rules, db, policy=WITH_ROBOTS)
+    assert outcome(first, "Feed RU").error == (
+        f"{site.url('/rss')}: robots.txt unreachable (HTTP 503 after 2 attempts), not fetched"
+    )
+    assert store.robots(db, DAY) == {}
+    second = run([src], rules, db, now=DAY + timedelta(hours=1), policy=WITH_ROBOTS)
+    assert outcome(second, "Feed RU").new_articles == 2
+    assert site.count("/robots.txt") == 3
+    assert store.robots(db, DAY) == {site.base: (200, PRIVATE_ROBOTS)}
+
+
+def test_a_database_of_schema_1_is_migrated_and_keeps_its_history(
+    tmp_path: Path, site: Site, rules: Rules
+) -> None:
+    """Schema 2 adds the robots table. A database written before it (here: one made now and
+    taken back to schema 1) opens with its sources and articles, and the next run uses its
+    feed validators (a 304) and keeps robots.txt in it."""
+    path = tmp_path / "old.db"
+    site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    with closing(store.connect(path).conn) as conn:
+        run([src], rules, sqlite_utils.Database(conn))
+        conn.execute("DROP TABLE robots")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db = store.connect(path)
+    try:
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        assert version == (str(store.SCHEMA_VERSION),) and store.SCHEMA_VERSION == 2
+        assert db["articles"].count == 2 and store.robots(db, DAY) == {}
+        again = run([src], rules, db, now=DAY + timedelta(hours=1), policy=WITH_ROBOTS)
+        assert outcome(again, "Feed RU").not_modified
+        assert store.robots(db, DAY) == {site.base: (200, PRIVATE_ROBOTS)}
+    finally:
+        db.conn.close()
+    with closing(sqlite3.connect(path)) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_robots_txt_is_asked_every_run_when_none_is_kept(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    policy = replace(FAST, robots=True)
+    assert policy.robots_max_age == 0  # the default
+    run([src], rules, db, policy=policy)
+    run([src], rules, db, now=DAY + timedelta(hours=1), policy=policy)
+    assert site.count("/robots.txt") == 2
+    assert store.robots(db, DAY) == {}
