@@ -44,7 +44,6 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -52,9 +51,10 @@ import jinja2
 import sqlite_utils
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import store
+from . import store, untrusted
 from .config import ConfigError, Email, Settings, Slack
 from .health import Problem, Watched, source_health, when
+from .untrusted import format_number
 
 CHANNELS = ("email", "slack")
 TEMPLATES = Path(__file__).parent / "templates" / "digest"
@@ -89,11 +89,6 @@ METRICS = (
 DIMS = ("country", "origin", "legal", "sector", "category", "region", "education", "stage")
 DIM_VALUES = {"origin": "country"}  # dims named by another dim's value table
 COUNT_UNITS = ("persons", "cases", "visas")  # implied by the metric, not shown
-
-# Cc (C0, DEL, C1) and the bidi embeddings, overrides and isolates that reorder what a reader
-# sees; line and paragraph separators. All become spaces.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-_SPACES = re.compile(r"\s+")
 
 
 class NotifyError(Exception):
@@ -212,26 +207,13 @@ def plural_form(forms: str | list[str], count: int, lang: str) -> str:
 
 
 def clean(text: Any, limit: int = MAX_NAME) -> str:
-    """Fetched text made safe to show: no control or bidi characters, one line, capped."""
-    if text is None:
-        return ""
-    out = _SPACES.sub(" ", _CONTROL.sub(" ", str(text))).strip()
-    return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
+    """Fetched text made safe to show (`untrusted.clean`), at most `limit` characters."""
+    return untrusted.clean(text, limit)
 
 
 def safe_url(url: Any) -> str | None:
-    """`url` when it may become a link: http(s) with a host, no spaces or control characters."""
-    if not isinstance(url, str) or len(url) > MAX_URL or _CONTROL.search(url):
-        return None
-    if any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
+    """`url` when it may become a link (`untrusted.safe_url`), at most MAX_URL characters."""
+    return untrusted.safe_url(url, MAX_URL)
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -243,17 +225,6 @@ def escape_mrkdwn(text: str) -> str:
 def _slack_url(url: str) -> str:
     """A URL inside `<url|text>`: `|` and `>` would end it, `&` and `<` are entities there."""
     return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-
-
-def format_number(value: float, lang: str) -> str:
-    """126000 -> en "126,000", ru/kk "126 000" (no-break space); 157.1 -> "157.1" / "157,1"."""
-    if float(value).is_integer():
-        text = f"{int(value):,}"
-    else:
-        text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    if lang != "en":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
 
 
 def _number(value: Any) -> float | None:
@@ -506,18 +477,9 @@ def build_digest(
 def _order(change: dict[str, Any]) -> tuple[Any, ...]:
     metric = change.get("metric") or ""
     rank = METRICS.index(metric) if metric in METRICS else len(METRICS)
-    dims = _dims(change.get("dims"))
+    dims = untrusted.dims(change.get("dims"))
     where = (len(dims), json.dumps(dims, sort_keys=True))  # the total first
     return (rank, str(metric), str(change.get("counterparty") or ""), where, change.get("id", 0))
-
-
-def _dims(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return {}
-    return raw if isinstance(raw, dict) else {}
 
 
 def _entry(change: dict[str, Any], labels: Labels, articles: dict[str, dict[str, Any]]) -> Entry:
@@ -533,7 +495,7 @@ def _entry(change: dict[str, Any], labels: Labels, articles: dict[str, dict[str,
     else:
         metric = str(change.get("metric"))
         heading = labels.metrics.get(metric, clean(metric).replace("_", " "))
-        what = dims_words(_dims(change.get("dims")), labels)
+        what = dims_words(untrusted.dims(change.get("dims")), labels)
         unit = change.get("unit")
         old_text = None if old is None else format_amount(old, unit, labels)
         new_text = format_amount(new, unit, labels)
@@ -582,11 +544,7 @@ def _links(urls: Iterable[Any], articles: dict[str, dict[str, Any]]) -> tuple[li
 
 
 def _host(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return host.removeprefix("www.")
+    return untrusted.host(url).removeprefix("www.")
 
 
 def _articles(db: sqlite_utils.Database, urls: list[str]) -> dict[str, dict[str, Any]]:

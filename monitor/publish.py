@@ -42,13 +42,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import jinja2
 import sqlite_utils
 from markupsafe import Markup, escape
 
-from . import store
+from . import store, untrusted
+from .untrusted import MAX_URL, safe_url
 
 GENERATOR = "kz-migration-monitor"
 TAG = "tag:kz-migration-monitor,2026:"
@@ -57,7 +58,6 @@ FEED_ENTRIES = 500  # the newest changes in feed.xml; changes.json has them all
 INDEX_CHANGES = 50
 MAX_TEXT = 1000  # characters of any one fetched string shown on a page
 MAX_NAME = 200
-MAX_URL = 2048
 CHART_POINTS = 600  # above this many facts the chart draws a min/max envelope per column
 
 METRIC_TITLES: dict[str, str] = {
@@ -162,10 +162,6 @@ _DIM_WORDS: dict[str, str] = {
 _DIRECTION = {"in": "to Kazakhstan", "out": "from Kazakhstan"}
 _BOUND_SIGNS = {"approx": "≈ ", "at_least": "≥ ", "at_most": "≤ ", "exact": ""}
 _BOUND_WORDS = {"approx": "about", "at_least": "at least", "at_most": "at most", "exact": "exact"}
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    r"\ufffe\uffff\ud800-\udfff]"
-)
 _SLUG_OK = re.compile(r"[A-Za-z0-9_+]+")
 _CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _COMPACT = (",", ":")
@@ -226,29 +222,8 @@ class _Chart:
 
 
 def clean(text: Any, limit: int = MAX_TEXT) -> str:
-    """Fetched text made safe to show: no control characters, one line, at most `limit`."""
-    if text is None:
-        return ""
-    out = str(text)
-    if not out.isprintable():  # control, format (bidi) or separator characters but " "
-        out = _CONTROL.sub("", out)
-    out = " ".join(out.split())
-    return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
-
-
-def safe_url(url: Any) -> str | None:
-    """The URL if it may become a link: http(s), a host, no spaces or control characters."""
-    if not isinstance(url, str) or len(url) > MAX_URL or _CONTROL.search(url):
-        return None
-    if any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
+    """Fetched text made safe to show (`untrusted.clean`), at most `limit` characters."""
+    return untrusted.clean(text, limit)
 
 
 def metric_title(metric: str) -> str:
@@ -290,11 +265,7 @@ def format_number(value: Any) -> str:
     """126000 -> "126,000"; 157.1 -> "157.1"; not a number -> as text."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return clean(value, MAX_NAME)
-    if not math.isfinite(value):
-        return str(value)
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return untrusted.format_number(value)
 
 
 def format_value(fact: dict[str, Any]) -> str:
@@ -449,19 +420,12 @@ def _links(sources: Iterable[Any], known: dict[str, dict[str, Any]] | None = Non
 def _link(url: Any, source: Any, title: Any, lang: Any) -> _Link:
     """One article as a link (cached: an article is the source of many facts)."""
     return _Link(
-        name=clean(source or _host(url) or "source", MAX_NAME),
+        name=clean(source or untrusted.host(url) or "source", MAX_NAME),
         href=safe_url(url),
         url=clean(url, MAX_URL),
         title=clean(title, MAX_NAME) or None,
         lang=clean(lang, 8) or None,
     )
-
-
-def _host(url: Any) -> str | None:
-    try:
-        return urlsplit(str(url)).hostname
-    except ValueError:
-        return None
 
 
 _ROW = '<tr>\n<td>{}</td>\n<td class="num">{}</td>\n<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n</tr>\n'
@@ -515,12 +479,6 @@ def when_html(as_of: str) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(iso, text)
 
 
-def _dims(raw: Any) -> dict[str, str]:
-    if isinstance(raw, str):
-        raw = json.loads(raw or "{}")
-    return {str(k): str(v) for k, v in (raw or {}).items()}
-
-
 def _change_title(change: dict[str, Any]) -> str:
     """The line a change reads as: "Citizens of ..., Russia: 102,000 → 110,000 persons"."""
     unit = clean(change.get("unit"), 40)
@@ -531,7 +489,8 @@ def _change_title(change: dict[str, Any]) -> str:
             return f"Agreement with {party}: {new} (first seen)"
         old = STATUS_LABELS.get(str(change.get("old")), clean(change.get("old"), 60))
         return f"Agreement with {party}: {old} → {new}"
-    what = f"{metric_title(str(change.get('metric')))}, {dims_words(_dims(change.get('dims')))}"
+    dims = dims_words(untrusted.dims(change.get("dims")))
+    what = f"{metric_title(str(change.get('metric')))}, {dims}"
     new = f"{format_number(change.get('new'))} {unit}".strip()
     if change.get("old") is None:
         return f"{what}: {new} (first seen)"
@@ -542,7 +501,8 @@ def _change_target(change: dict[str, Any]) -> str:
     """The page of the series or agreement a change belongs to, relative to the site root."""
     if change.get("kind") == "status":
         return f"agreements/{slug(str(change.get('counterparty')))}.html"
-    return f"series/{series_slug(str(change.get('metric')), _dims(change.get('dims')))}.html"
+    dims = untrusted.dims(change.get("dims"))
+    return f"series/{series_slug(str(change.get('metric')), dims)}.html"
 
 
 def _change_view(
@@ -946,8 +906,9 @@ def _build(
                 known.setdefault(str(src["url"]), src)
 
     pages: dict[str, tuple[str, dict[str, str]]] = {}
-    for metric, dims in store.figure_series(db):
-        pages.setdefault(series_slug(metric, _dims(dims)), (metric, _dims(dims)))
+    for metric, raw in store.figure_series(db):
+        dims = untrusted.dims(raw)
+        pages.setdefault(series_slug(metric, dims), (metric, dims))
     ordered = sorted(pages.items(), key=lambda item: _catalogue_order(*item[1]))
 
     source_template = env.get_template("_source.html")
