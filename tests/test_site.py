@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 import http.server
 import io
 import json
+import os
 import shutil
 import threading
 from collections import Counter
