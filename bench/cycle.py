@@ -51,7 +51,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -365,6 +365,8 @@ def cycle_worker(args: argparse.Namespace) -> None:
     db = store.connect(args.db)
     now = datetime.fromisoformat(args.now)
     policy = FetchPolicy(host_delay=0.0)
+    if args.robots_max_age is not None:
+        policy = replace(policy, robots_max_age=args.robots_max_age)
 
     async def cycle() -> Any:
         async with Fetcher(policy) as fetcher:
@@ -483,8 +485,8 @@ def _urlwatch_exe(given: str | None) -> str | None:
     return str(beside) if beside.exists() else shutil.which("urlwatch")
 
 
-def _cycle_command(work: Path, db: Path, now: datetime) -> list[str]:
-    return [
+def _cycle_command(work: Path, db: Path, now: datetime, robots_max_age: float | None) -> list[str]:
+    command = [
         sys.executable,
         __file__,
         "--worker",
@@ -493,6 +495,9 @@ def _cycle_command(work: Path, db: Path, now: datetime) -> list[str]:
         f"--db={db}",
         f"--now={now.isoformat()}",
     ]
+    if robots_max_age is not None:
+        command.append(f"--robots-max-age={robots_max_age:g}")
+    return command
 
 
 @dataclass
@@ -518,7 +523,7 @@ def run_cycles(args: argparse.Namespace, server: Server, work: Path, res: Result
     start = datetime.now(UTC).replace(microsecond=0)
     for n in range(args.cold_runs):
         _fresh_db(db)
-        res.cold.append(run_process(_cycle_command(work, db, start)))
+        res.cold.append(run_process(_cycle_command(work, db, start, args.robots_max_age)))
         res.requests["ours cold"] = server.stats()
         print(f"  cold cycle {n + 1}: {res.cold[-1].wall:.1f} s", file=sys.stderr)
     exe = _urlwatch_exe(args.urlwatch)
@@ -533,7 +538,7 @@ def run_cycles(args: argparse.Namespace, server: Server, work: Path, res: Result
             res.requests["urlwatch cold"] = server.stats()
     for n in range(args.runs):
         now = start + EVERY * (n + 1)
-        res.warm.append(run_process(_cycle_command(work, db, now)))
+        res.warm.append(run_process(_cycle_command(work, db, now, args.robots_max_age)))
         res.requests["ours warm"] = server.stats()
         if exe is not None:
             res.uw_warm.append(run_process(urlwatch_command(exe, files, cache), env))
@@ -685,6 +690,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=5, help="compare rounds, stores alternate")
     ap.add_argument("--urlwatch", help="the urlwatch command (default: beside python, PATH)")
     ap.add_argument("--keep", type=Path, help="work in DIR and keep it (db, sources, caches)")
+    ap.add_argument(
+        "--robots-max-age",
+        type=float,
+        metavar="S",
+        help="FetchPolicy.robots_max_age of the monitor's runs (default: as shipped)",
+    )
     ap.add_argument("--worker", choices=["server", "cycle"], help=argparse.SUPPRESS)
     ap.add_argument("--sources-dir", help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)

@@ -343,8 +343,6 @@ async def _collect(
 ) -> _Collected:
     """Fetch one source and its new articles, and spool these; every failure is recorded in
     the outcome."""
-    from .feeds import FeedError
-
     outcome = SourceOutcome(source.name, ok=True)
     state = store.source_state(db, source.name) or {}
     response = await fetcher.get(
@@ -360,6 +358,8 @@ async def _collect(
     if response.not_modified:
         outcome.not_modified = True
         return result
+    from .feeds import FeedError  # feedparser and selectolax: only once a feed has changed
+
     try:
         items = _items(source, response)
     except FeedError as exc:
