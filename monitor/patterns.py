@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -153,3 +154,153 @@ def _in(av: list[tuple[Any, Any]]) -> set[str] | None:
 
 def _cased(char: str) -> set[str]:
     return {char.lower(), char.upper().lower()}
+
+
+# --------------------------------------------------------------------------- prefilters
+#
+# Python's regex engine tries a pattern at every position of a sentence, and an extraction
+# runs some hundred patterns over each sentence that holds a number. Most of them cannot
+# match there at all. A *prefix cover* of a pattern is a set of short strings one of which
+# every match starts with; the strings standing at the positions of a sentence where an
+# anchored pattern may start (`start_strings`) are collected once, and a pattern whose cover shares
+# none of them is not run. The strings are *folded* (`fold`), so that comparing them is
+# comparing characters the way IGNORECASE matching does.
+
+PREFIX = 3  # characters in the longest string of a cover
+_MAX_COVER = 512  # strings in a cover; a wider pattern gets no cover
+
+
+def _fold_table() -> dict[int, str]:
+    """Lower-case characters that IGNORECASE matching takes as one ("ſ" and "s", "ς" and
+    "σ", Cyrillic "в" and its rounded form): each mapped to the first of its class."""
+    try:
+        from re import _casefix  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - CPython 3.11 and later have it
+        return {}
+    table: dict[int, str] = {}
+    for low, extra in _casefix._EXTRA_CASES.items():
+        first = min(low, *extra)
+        for code in (low, *extra):
+            if code != first:
+                table[code] = chr(first)
+    return table
+
+
+_FOLD = _fold_table()
+_FOLD_ODD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
+_DOTTED_I = "\u0130"  # "İ": its lower() is two characters; IGNORECASE takes it as "i"
+
+
+def fold(text: str) -> str:
+    """`text` with each character replaced by the representative of the characters that
+    IGNORECASE matching takes as equal to it, position for position: two characters match
+    each other case-insensitively exactly when their folds are equal."""
+    if _DOTTED_I in text:
+        text = text.replace(_DOTTED_I, "i")
+    low = text.lower()
+    return low.translate(_FOLD) if _FOLD and _FOLD_ODD.search(low) else low
+
+
+_STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
+
+
+@lru_cache(maxsize=256)
+def start_strings(text: str) -> frozenset[str]:
+    """The folded strings of 1 to PREFIX characters that begin at a position of `text` no
+    word character stands before: where a pattern anchored with (?<!\\w) may match."""
+    found = _STARTS.findall(fold(text))
+    out = set(found)
+    out.update([s[:2] for s in found])
+    out.update([s[:1] for s in found])
+    return frozenset(out)
+
+
+def prefix_cover(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:
+    """Folded strings of at most PREFIX characters such that every non-empty match of
+    `pattern` starts with one of them; None when the pattern may start with anything.
+
+    Read with the standard library's own parser, like `first_chars`. Zero-width items
+    (\\b, lookarounds) are skipped; an item that cannot be bounded (\\w, an optional part,
+    a wide class) ends the strings where they are. Never wrong, at worst too wide.
+    """
+    try:
+        items = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    states = _extend(list(items), {("", True)})
+    if states is None or any(not s for s, _ in states):
+        return None
+    return frozenset(s for s, _ in states)
+
+
+def cover_of(patterns: Iterable[str], flags: int = FLAGS) -> frozenset[str] | None:
+    """The union of the patterns' covers; None when one of them has none."""
+    out: set[str] = set()
+    for pattern in patterns:
+        cover = prefix_cover(pattern, flags)
+        if cover is None:
+            return None
+        out |= cover
+    return frozenset(out)
+
+
+_State = set[tuple[str, bool]]  # (string so far, may it still grow)
+
+
+def _extend(items: list[tuple[Any, Any]], states: _State) -> _State | None:
+    for op, av in items:
+        if not any(grows for _, grows in states):
+            break
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width
+        if op is sre.LITERAL:
+            states = _append(states, {fold(chr(av))})
+        elif op is sre.IN:
+            chars = _in(av)
+            states = _close(states) if chars is None else _append(states, {fold(c) for c in chars})
+        elif op is sre.SUBPATTERN:
+            grown = _extend(list(av[-1]), states)
+            if grown is None:
+                return None
+            states = grown
+        elif op is getattr(sre, "ATOMIC_GROUP", None):
+            grown = _extend(list(av), states)
+            if grown is None:
+                return None
+            states = grown
+        elif op is sre.BRANCH:
+            merged: _State = set()
+            for alt in av[1]:
+                grown = _extend(list(alt), states)
+                if grown is None:
+                    return None
+                merged |= grown
+            states = merged
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+            low, high, sub_items = av
+            grown = _extend(list(sub_items), states)  # the first of its copies
+            if grown is None:
+                return None
+            if high != 1:
+                grown = _close(grown)  # more copies may follow
+            states = grown if low else states | grown  # optional: it may be skipped
+        else:
+            states = _close(states)
+        if len(states) > _MAX_COVER:
+            return None
+    return states
+
+
+def _append(states: _State, chars: set[str]) -> _State:
+    out: _State = set()
+    for s, grows in states:
+        if not grows:
+            out.add((s, False))
+            continue
+        for c in chars:
+            out.add((s + c, len(s) + 1 < PREFIX))
+    return out
+
+
+def _close(states: _State) -> _State:
+    return {(s, False) for s, _ in states}

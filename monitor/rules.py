@@ -14,7 +14,17 @@ from typing import Any
 
 from .dates import DateRules, compile_dates
 from .numbers import NumberRules, compile_numbers
-from .patterns import LANGS, RulesError, check_keys, first_chars, per_lang, str_list, union
+from .patterns import (
+    LANGS,
+    RulesError,
+    check_keys,
+    cover_of,
+    first_chars,
+    per_lang,
+    start_strings,
+    str_list,
+    union,
+)
 
 __all__ = [
     "Cues",
@@ -55,7 +65,9 @@ class Vocab:
     A gazetteer is hundreds of alternatives, and Python's regex engine tries each of them at
     every position of a sentence. So the names are indexed by the characters they can start
     with (`patterns.first_chars`): `starts` finds the candidate positions in one C-level scan,
-    and only the names starting with that character are tried there (`by_char`).
+    and only the names starting with that character are tried there (`by_char`). Before
+    that, a sentence in which no name can start (`cover`, see `patterns.prefix_cover`) is
+    not scanned at all.
     """
 
     name: str
@@ -64,10 +76,13 @@ class Vocab:
     each: dict[tuple[str, bool], re.Pattern[str]]
     starts: re.Pattern[str]
     by_char: dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]]
+    cover: frozenset[str] | None = None  # what every name starts with; None: anything
 
     def find(self, text: str) -> list[Hit]:
         """All values named in `text`; of two overlapping names the longer wins."""
         hits: list[Hit] = []
+        if self.cover is not None and self.cover.isdisjoint(start_strings(text)):
+            return hits
         pos = 0
         for start in self.starts.finditer(text):
             at = start.start()
@@ -90,26 +105,23 @@ class Vocab:
         return hits
 
 
-_WORD_START = re.compile(r"(?<!\w)\w")
-
-
 @dataclass(frozen=True)
 class Cues:
     groups: dict[str, dict[str, re.Pattern[str] | None]]
     partitive: dict[str, re.Pattern[str] | None]
-    # (group, lang) -> the characters its words start with (None: unknown), so that a group
-    # none of whose words can start in a sentence is not searched at all
-    initials: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
+    # (group, lang) -> the prefix cover of its words (None: unknown), so that a group none
+    # of whose words can start in a sentence is not searched at all
+    covers: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
-        present = {m.group().lower() for m in _WORD_START.finditer(text)}
+        present = start_strings(text)
         out: dict[str, list[tuple[int, int]]] = {}
         for name, by_lang in self.groups.items():
             rx = by_lang.get(lang)
             if not rx:
                 continue
-            initials = self.initials.get((name, lang))
-            if initials is not None and initials.isdisjoint(present):
+            cover = self.covers.get((name, lang))
+            if cover is not None and cover.isdisjoint(present):
                 continue
             spans = [m.span() for m in rx.finditer(text)]
             if spans:
@@ -222,7 +234,10 @@ def _indexed_vocab(
     else:
         chars = "".join(re.escape(c) for c in sorted(by_char))
         starts = re.compile(f"(?<!\\w)[{chars}]", re.I)
-    return Vocab(name=name, dim=dim, groups=groups, each=each, starts=starts, by_char=index)
+    cover = cover_of(p for _, _, _, pats in parts for p in pats)
+    return Vocab(
+        name=name, dim=dim, groups=groups, each=each, starts=starts, by_char=index, cover=cover
+    )
 
 
 class _DefaultIndex(dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]]):
@@ -251,7 +266,7 @@ def _alternation(entries: list[tuple[str, tuple[str, bool], str]]) -> re.Pattern
 def compile_cues(data: dict[str, Any], file: str) -> Cues:
     groups = {}
     partitive = {}
-    initials: dict[tuple[str, str], frozenset[str] | None] = {}
+    covers: dict[tuple[str, str], frozenset[str] | None] = {}
     for name, table in data.items():
         if name in ("description", "example"):
             continue
@@ -268,18 +283,8 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         check_keys(table, LANGS, file, name)
         groups[name] = per_lang(table, file, name)
         for lang in LANGS:
-            initials[(name, lang)] = _initials(str_list(table, lang, file, name))
-    return Cues(groups=groups, partitive=partitive, initials=initials)
-
-
-def _initials(patterns: list[str]) -> frozenset[str] | None:
-    out: set[str] = set()
-    for pattern in patterns:
-        chars = first_chars(pattern)
-        if chars is None:
-            return None
-        out |= chars
-    return frozenset(out)
+            covers[(name, lang)] = cover_of(str_list(table, lang, file, name))
+    return Cues(groups=groups, partitive=partitive, covers=covers)
 
 
 def _condition(
