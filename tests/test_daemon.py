@@ -10,7 +10,6 @@ import logging
 import re
 import shlex
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,17 +18,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
+from mailserver import Smtp, running_smtp
 
 from monitor import daemon, store
 from monitor.cli import build_parser
@@ -149,34 +144,10 @@ def site() -> Iterator[Site]:
 # --------------------------------------------------------------------------- the mail server
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [
-            message_from_bytes(e.content, policy=default_policy)  # type: ignore[misc]
-            for e in self.envelopes
-        ]
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as sock:  # a free port (aiosmtpd cannot be given port 0)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[Smtp]:
+    with running_smtp() as server:
+        yield server
 
 
 # --------------------------------------------------------------------------- the daemon
@@ -305,9 +276,9 @@ def assert_articles_whole(conn: sqlite3.Connection) -> None:
 
 
 def test_daemon_runs_both_jobs_then_stops_cleanly_on_sigterm(
-    tmp_path: Path, site: Site, smtp: tuple[Inbox, int], daemons: list[Daemon]
+    tmp_path: Path, site: Site, smtp: Smtp, daemons: list[Daemon]
 ) -> None:
-    inbox, port = smtp
+    inbox, port = smtp.inbox, smtp.port
     config, sources = write_setup(
         tmp_path, site, run="*/2 * * * * *", digest="*/3 * * * * *", smtp_port=port
     )

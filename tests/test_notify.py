@@ -12,16 +12,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlite_utils
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from mailserver import Smtp, free_port, running_smtp, start_smtp
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -36,51 +33,10 @@ KAZAKH_LETTERS = "әғқңөұүһі"
 # --------------------------------------------------------------------------- real servers
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [
-            message_from_bytes(e.content, policy=default_policy)  # type: ignore[misc]
-            for e in self.envelopes
-        ]
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (closed right after it is found)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Smtp:
-    inbox: Inbox
-    port: int
-
-
-def start_smtp(port: int | None = None, **options: Any) -> tuple[Controller, Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port(), **options)
-    controller.start()
-    return controller, inbox
-
-
 @pytest.fixture
 def smtp() -> Iterator[Smtp]:
-    controller, inbox = start_smtp()
-    try:
-        yield Smtp(inbox, controller.port)
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture
