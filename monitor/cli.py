@@ -145,7 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     site = sub.add_parser("site", help="write the static HTML changelog and Atom feed")
-    site.add_argument("outdir", metavar="OUTDIR", type=Path, help="folder to write (replaced)")
+    site.add_argument(
+        "outdir",
+        metavar="OUTDIR",
+        type=Path,
+        nargs="?",
+        help="folder to write (replaced); default: [site] outdir of the config",
+    )
 
     sub.add_parser(
         "daemon",
@@ -646,14 +652,20 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    from .publish import write_site
+    from .publish import SiteError, write_site
 
     settings = _settings(args)
+    outdir = args.outdir or settings.site.outdir
+    if outdir is None:
+        raise UserError("site: no OUTDIR given and no [site] outdir in the config")
     db = _db(args)
-    summary = write_site(
-        db, args.outdir, title=settings.site.title, base_url=settings.site.base_url, now=_now()
-    )
-    print(f"wrote {args.outdir}: {summary}")
+    try:
+        summary = write_site(
+            db, outdir, title=settings.site.title, base_url=settings.site.base_url, now=_now()
+        )
+    except SiteError as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {outdir}: {summary}")
     return 0
 
 

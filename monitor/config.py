@@ -99,6 +99,9 @@ class Digest:
 class Site:
     title: str = "Labour migration monitor: Kazakhstan"
     base_url: str | None = None  # absolute URL of the published site, for the Atom feed
+    # where `monitor site` writes without OUTDIR, and where `monitor daemon` rewrites the
+    # site after each run that stored something (relative to the config file's folder)
+    outdir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,12 @@ def _settings(data: dict[str, Any], name: str, path: Path) -> Settings:
     for key in ("max_figure_changes", "max_first_seen"):
         if digest_data.get(key, 0) < 0:
             raise ConfigError(f"{name}: digest.{key}: expected a whole number, 0 or more")
-    site = Site(**_typed(_table(data, "site", name), Site, name, "site"))
+    site_data = _typed(_table(data, "site", name), Site, name, "site")
+    if "outdir" in site_data:
+        if not site_data["outdir"].strip():
+            raise ConfigError(f"{name}: site.outdir: expected a folder name")
+        site_data["outdir"] = (path.parent / Path(site_data["outdir"]).expanduser()).resolve()
+    site = Site(**site_data)
     fetch = _table(data, "fetch", name)
     for key, value in fetch.items():
         if key not in FETCH_KEYS:
@@ -218,7 +226,7 @@ _TYPES: dict[str, dict[str, type | tuple[type, ...]]] = {
         "max_figure_changes": int,
         "max_first_seen": int,
     },
-    "Site": {"title": str, "base_url": str},
+    "Site": {"title": str, "base_url": str, "outdir": str},
 }
 
 

@@ -178,6 +178,36 @@ def run_job(settings: Settings, paths: Paths) -> None:
         if not outcome.ok:
             log.warning("%s: %s", outcome.name, outcome.error)
     log.info("run: %s", summary.line())
+    outdir = settings.site.outdir
+    stored = summary.changes or any(o.new_articles for o in summary.outcomes)
+    if outdir is not None and (stored or not outdir.exists()):
+        site_job(settings, paths)
+
+
+def site_job(settings: Settings, paths: Paths) -> None:
+    """Rewrite the static site at `[site] outdir` (`monitor site`); the daemon does it after
+    each run that stored a new article or found a change, and at a run when there is no site
+    yet. A site that cannot be written is logged; the run's writes stand."""
+    from .publish import SiteError, write_site
+
+    outdir = settings.site.outdir
+    if outdir is None:
+        return
+    db = store.connect(paths.db)
+    try:
+        summary = write_site(
+            db,
+            outdir,
+            title=settings.site.title,
+            base_url=settings.site.base_url,
+            now=datetime.now(UTC),
+        )
+    except SiteError as exc:
+        log.error("site: %s", exc)
+        return
+    finally:
+        db.close()
+    log.info("site: wrote %s: %s", outdir, summary)
 
 
 async def _cycle(

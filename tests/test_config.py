@@ -109,6 +109,8 @@ def test_a_missing_secret_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ("[fetch]\nconcurrency = true\n", "fetch.concurrency: expected a whole number"),
         ("[fetch]\nspeed = 3\n", "fetch.speed: unknown key"),
         ("schedule = 3\n", "schedule: expected a table"),
+        ('[site]\noutdir = " "\n', "site.outdir: expected a folder name"),
+        ("[site]\noutdir = 1\n", "site.outdir: expected a string"),
     ],
 )
 def test_a_bad_config_is_one_line_naming_file_and_key(
@@ -132,6 +134,12 @@ def test_templates_folder_is_relative_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "my-templates").mkdir()
     path = write(tmp_path, '[digest]\ntemplates = "my-templates"\n')
     assert load_settings(path).digest.templates == (tmp_path / "my-templates").resolve()
+
+
+def test_site_outdir_is_relative_to_the_config_and_unset_by_default(tmp_path: Path) -> None:
+    path = write(tmp_path, '[site]\noutdir = "public"\n')
+    assert load_settings(path).site.outdir == (tmp_path / "public").resolve()
+    assert load_settings(write(tmp_path, "")).site.outdir is None
 
 
 def test_digest_caps_default_to_50_figure_changes_and_100_first_sightings(tmp_path: Path) -> None:

@@ -168,7 +168,13 @@ class Daemon:
 
 
 def write_setup(
-    tmp: Path, site: Site, *, run: str, digest: str, smtp_port: int | None = None
+    tmp: Path,
+    site: Site,
+    *,
+    run: str,
+    digest: str,
+    smtp_port: int | None = None,
+    site_outdir: str | None = None,
 ) -> tuple[Path, Path]:
     sources = tmp / "sources"
     sources.mkdir()
@@ -187,6 +193,8 @@ def write_setup(
             f'[email]\nhost = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\ntimeout = 10\n'
             'from = "Migration monitor <monitor@example.org>"\nto = ["desk@example.org"]\n'
         )
+    if site_outdir is not None:
+        config.append(f'[site]\noutdir = "{site_outdir}"\n')
     (tmp / "monitor.toml").write_text("".join(config), encoding="utf-8")
     return tmp / "monitor.toml", sources
 
@@ -280,7 +288,12 @@ def test_daemon_runs_both_jobs_then_stops_cleanly_on_sigterm(
 ) -> None:
     inbox, port = smtp.inbox, smtp.port
     config, sources = write_setup(
-        tmp_path, site, run="*/2 * * * * *", digest="*/3 * * * * *", smtp_port=port
+        tmp_path,
+        site,
+        run="*/2 * * * * *",
+        digest="*/3 * * * * *",
+        smtp_port=port,
+        site_outdir="public",
     )
     d = start_daemon(tmp_path, config, sources)
     daemons.append(d)
@@ -302,6 +315,11 @@ def test_daemon_runs_both_jobs_then_stops_cleanly_on_sigterm(
     assert "received SIGTERM" in log
     assert log.rstrip().endswith("daemon stopped")
     assert "Traceback" not in log
+    # the site is written after the run that stored the articles, not after the empty ones
+    assert log.count("run: started") >= 2
+    assert log.count("site: wrote") == 1
+    index = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
+    assert "98" in index and (tmp_path / "public" / "feed.xml").is_file()
 
     assert len(inbox.messages) == 1
     message = inbox.messages[0]

@@ -663,6 +663,43 @@ def test_monitor_site_command_writes_the_site(db: Any, tmp_path: Path) -> None:
     assert (out / "index.html").is_file() and (out / "feed.xml").is_file()
 
 
+def test_monitor_site_without_outdir_writes_to_the_configs_site_outdir(
+    db: Any, tmp_path: Path
+) -> None:
+    from monitor.cli import main
+
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    (conf / "monitor.toml").write_text('[site]\noutdir = "../public"\n', encoding="utf-8")
+    db_path = tmp_path / "state" / "monitor.db"
+    args = ["--config", str(conf / "monitor.toml"), "--db", str(db_path), "site"]
+    assert main(args) == 0
+    # relative to the config file's folder, not to the working directory
+    assert (tmp_path / "public" / "index.html").is_file()
+
+
+def test_monitor_site_errors_are_one_line(
+    db: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.cli import main
+
+    db_path = tmp_path / "state" / "monitor.db"
+    assert main(["--config", str(tmp_path / "none.toml"), "--db", str(db_path), "site"]) == 2
+    (tmp_path / "monitor.toml").write_text("", encoding="utf-8")
+    assert main(["--config", str(tmp_path / "monitor.toml"), "--db", str(db_path), "site"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "monitor: error: site: no OUTDIR given and no [site] outdir in the config"
+    )
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "thesis.txt").write_text("not a site", encoding="utf-8")
+    assert main(["--db", str(db_path), "site", str(papers)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"monitor: error: {papers}: folder is not empty")
+    assert (papers / "thesis.txt").read_text(encoding="utf-8") == "not a site"
+
+
 # --------------------------------------------------------------------------- Chromium
 
 
