@@ -501,6 +501,14 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
             f"{status:<8} {state.get('failures') or 0:>5} {state.get('items') or 0:>6}  "
             f"{(state.get('newest_item') or '-')[:10]}"
         )
+    given_up = store.given_up_articles(db)
+    names = [s.name for s in sources if s.name in given_up]
+    if names:
+        print("\narticles given up (asked again only when their feed entry changes):")
+    for name in names:
+        for failure in given_up[name]:
+            runs = f"{failure.attempts} run{'s' if failure.attempts > 1 else ''}"
+            print(f"  {name}: {failure.error} ({runs}, last {failure.last_failed[:16]})")
     for line in errors:
         print(f"monitor: error: {line}", file=sys.stderr)
     return 1 if errors else 0

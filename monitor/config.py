@@ -30,6 +30,7 @@ FETCH_KEYS: dict[str, type | tuple[type, ...]] = {
     "backoff": (int, float),
     "max_retry_after": (int, float),
     "robots": bool,
+    "robots_max_age": (int, float),
 }
 
 

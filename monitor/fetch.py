@@ -35,6 +35,7 @@ USER_AGENT = (
 )
 MAX_BYTES = 8_000_000
 ROBOTS_MAX_BYTES = 500_000
+ROBOTS_MAX_AGE = 86_400.0  # seconds: the longest RFC 9309 lets a crawler keep robots.txt
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
     "text/html;q=0.9, text/plain;q=0.8, */*;q=0.5"
@@ -75,9 +76,9 @@ class FetchPolicy:
     max_retry_after: float = 120.0  # a longer Retry-After gives up instead of waiting
     robots: bool = True  # respect robots.txt
     # How long later runs obey a robots.txt answer instead of asking again (s; 0: every run
-    # asks). RFC 9309 allows up to 24 h (86400), which makes a cycle of 304s cost one request
-    # per source instead of two.
-    robots_max_age: float = 0.0
+    # asks). RFC 9309 allows up to 24 h, which makes a cycle of 304s cost one request per
+    # source instead of two.
+    robots_max_age: float = ROBOTS_MAX_AGE
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "per_host", "max_bytes"):
@@ -107,6 +108,10 @@ class Response:
     last_modified: str | None
     error: str | None  # one line naming the URL; None when ok (2xx or 304)
     attempts: int
+    # No answer, a 5xx or 429 even after the retries: trouble that may pass, unlike a 4xx, a
+    # refused scheme or too many redirects. For robots.txt it means "unreachable" (disallow).
+    unreachable: bool = False
+    too_large: bool = False  # the body went past the size cap
 
     @property
     def not_modified(self) -> bool:
@@ -223,14 +228,6 @@ def _check_url(url: str) -> httpx.URL | str:
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return ("", url, None)
-    return (parsed.scheme, parsed.host, parsed.port)
-
-
 @dataclass(frozen=True)
 class _Outcome:
     """One HTTP attempt at one URL (one hop)."""
@@ -241,14 +238,7 @@ class _Outcome:
     location: str | None = None  # the next hop of a redirect
     problem: str | None = None  # what went wrong, without the URL
     retryable: bool = False
-
-
-@dataclass(frozen=True)
-class _Result:
-    response: Response
-    # No answer, a 5xx or 429 even after retries: for robots.txt this means "unreachable"
-    # (disallow), unlike a 4xx, a refused scheme or too many redirects ("unavailable", allow).
-    unreachable: bool
+    too_large: bool = False
 
 
 # robots.txt of one origin: a parser, None for "allow all", or why nothing may be fetched.
@@ -358,8 +348,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        result = await self._fetch(url, headers, self.policy.max_bytes, robots=self.policy.robots)
-        response = result.response
+        response = await self._fetch(url, headers, self.policy.max_bytes, robots=self.policy.robots)
         if response.status == 304 and response.error is None:
             return Response(
                 url=response.url,
@@ -376,59 +365,59 @@ class Fetcher:
 
     async def _fetch(
         self, url: str, headers: dict[str, str], limit: int, *, robots: bool
-    ) -> _Result:
+    ) -> Response:
         """Follow redirects hop by hop (each checked for scheme and robots.txt), retrying the
         current hop on transient trouble."""
         policy = self.policy
         target = url
-        origin = _origin(url)
+        origin: tuple[str, str, int | None] | None = None  # of the first hop
         hops = 0
         attempts = 1
 
-        def fail(problem: str, status: int = 0, *, unreachable: bool = False) -> _Result:
+        def fail(
+            problem: str, status: int = 0, *, unreachable: bool = False, too_large: bool = False
+        ) -> Response:
             where = "" if target == url else f" (at {target})"
-            return _Result(
-                Response(
-                    url, target, status, b"", None, None, None, f"{url}: {problem}{where}", attempts
-                ),
-                unreachable,
+            error = f"{url}: {problem}{where}"
+            return Response(
+                url, target, status, b"", None, None, None, error, attempts, unreachable, too_large
             )
 
         while True:
             parsed = _check_url(target)
             if isinstance(parsed, str):
                 return fail(parsed)
+            here = (parsed.scheme, parsed.host, parsed.port)
+            if origin is None:
+                origin = here
+            elif here != origin:
+                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
             if robots:
                 blocked = await self._robots_block(parsed)
                 if blocked:
-                    return fail(blocked)
+                    return fail(blocked[0], unreachable=blocked[1])
             outcome = await self._attempt(parsed, headers, limit)
             if outcome.location is not None:
                 hops += 1
                 if hops > policy.max_redirects:
                     return fail(f"too many redirects (more than {policy.max_redirects})")
                 target = outcome.location
-                if _origin(target) != origin:
-                    headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
                 continue
             if outcome.problem is None:
                 assert outcome.headers is not None
-                return _Result(
-                    Response(
-                        url=url,
-                        final_url=target,
-                        status=outcome.status,
-                        body=outcome.body,
-                        content_type=outcome.headers.get("content-type"),
-                        etag=outcome.headers.get("etag"),
-                        last_modified=outcome.headers.get("last-modified"),
-                        error=None,
-                        attempts=attempts,
-                    ),
-                    False,
+                return Response(
+                    url=url,
+                    final_url=target,
+                    status=outcome.status,
+                    body=outcome.body,
+                    content_type=outcome.headers.get("content-type"),
+                    etag=outcome.headers.get("etag"),
+                    last_modified=outcome.headers.get("last-modified"),
+                    error=None,
+                    attempts=attempts,
                 )
             if not outcome.retryable:
-                return fail(outcome.problem, outcome.status)
+                return fail(outcome.problem, outcome.status, too_large=outcome.too_large)
             wait = None
             if outcome.headers is not None:
                 wait = _retry_after(outcome.headers.get("retry-after"))
@@ -483,18 +472,23 @@ class Fetcher:
             return _Outcome(
                 status=status, headers=r.headers, problem=f"HTTP {status}", retryable=retryable
             )
-        too_large = f"response larger than {limit} bytes"
+        too_large = _Outcome(
+            status=status,
+            headers=r.headers,
+            problem=f"response larger than {limit} bytes",
+            too_large=True,
+        )
         length = r.headers.get("content-length", "")
         encoding = r.headers.get("content-encoding")
         if length.isdigit() and int(length) > limit and not encoding:
-            return _Outcome(status=status, headers=r.headers, problem=too_large)
+            return too_large
         body = _BoundedBody(encoding, limit)
         async for chunk in r.aiter_raw():
             if body.feed(chunk):
-                return _Outcome(status=status, headers=r.headers, problem=too_large)
+                return too_large
         data = body.finish()
         if body.over:
-            return _Outcome(status=status, headers=r.headers, problem=too_large)
+            return too_large
         return _Outcome(status=status, headers=r.headers, body=data)
 
     @asynccontextmanager
@@ -512,8 +506,9 @@ class Fetcher:
             async with self._global:
                 yield
 
-    async def _robots_block(self, url: httpx.URL) -> str | None:
-        """Why robots.txt forbids `url`, or None when it may be fetched."""
+    async def _robots_block(self, url: httpx.URL) -> tuple[str, bool] | None:
+        """Why robots.txt forbids `url` and whether that may pass (robots.txt unreachable), or
+        None when it may be fetched."""
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         lock = self._robots_locks.get(origin)
         if lock is None:
@@ -529,15 +524,14 @@ class Fetcher:
         if rules is None:
             return None
         if isinstance(rules, str):
-            return rules
+            return rules, True
         if rules.can_fetch(self.policy.user_agent, str(url)):
             return None
-        return "blocked by robots.txt"
+        return "blocked by robots.txt", False
 
     async def _load_robots(self, origin: str) -> _Robots:
-        result = await self._fetch(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES, robots=False)
-        response = result.response
-        if result.unreachable:
+        response = await self._fetch(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES, robots=False)
+        if response.unreachable:
             problem = (response.error or "").removeprefix(f"{response.url}: ")
             return f"robots.txt unreachable ({problem}), not fetched"
         if response.error is None and response.status == 304:

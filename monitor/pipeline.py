@@ -7,7 +7,12 @@ recorded for its source, never one that stops the source.
 
 No article is lost: when an article of a source cannot be fetched, read or stored, the
 feed's new cache validators (ETag, Last-Modified) are not kept, so the next run gets the
-whole feed again (not a 304) and retries the articles it does not have yet.
+whole feed again (not a 304) and retries the articles it does not have yet. An article that
+keeps failing is given up (`store.failed_articles`), so that it no longer costs the whole
+feed on every run: at once when the page is gone for good (410, 451) or over the size cap;
+after ARTICLE_ATTEMPTS runs otherwise (a 404, a 403, a page with no article text, ...); and
+for trouble that may pass (no answer, 5xx, 429, a failure to store) only once the runs also
+span ARTICLE_RETRY_FOR. A given-up article is asked again when its feed entry changes.
 
 A cycle in which every feed answers 304 is the common case of cron, so it costs only what it
 must: the rules are compiled when the first article is extracted (`rules` may be a loader);
@@ -45,6 +50,20 @@ T = TypeVar("T")
 # at least this long and the source names no body selector.
 FEED_TEXT_MIN = 600
 MAX_ERROR_CHARS = 300
+ARTICLE_ATTEMPTS = 3  # failed runs before an article is given up (see the module docstring)
+ARTICLE_RETRY_FOR = timedelta(days=1)
+GONE_STATUSES = frozenset({410, 451})
+
+
+@dataclass(frozen=True)
+class ArticleError:
+    """An article of this run that could not be read or stored."""
+
+    url: str
+    error: str  # one line naming the URL
+    kind: str  # "gone", "passing" (may pass) or "other": how soon it is given up
+    status: int | None = None  # the HTTP status of the failure, None when there was none
+    entry: str = ""  # `entry_key` of its feed item
 
 
 @dataclass
@@ -57,11 +76,18 @@ class SourceOutcome:
     new_articles: int = 0
     figures: int = 0
     changes: int = 0
-    article_errors: list[str] = field(default_factory=list)  # one line each, naming the URL
+    failures: list[ArticleError] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)  # URLs of failures given up in this run
+    skipped: int = 0  # items given up by earlier runs, not asked again
+
+    @property
+    def article_errors(self) -> list[str]:
+        """One line each, naming the URL."""
+        return [f.error for f in self.failures]
 
     @property
     def failed_articles(self) -> int:
-        return len(self.article_errors)
+        return len(self.failures)
 
 
 @dataclass
@@ -80,8 +106,11 @@ class RunSummary:
     def line(self) -> str:
         new = sum(o.new_articles for o in self.outcomes)
         failed = sum(o.failed_articles for o in self.outcomes)
+        given_up = sum(len(o.given_up) for o in self.outcomes)
         figures = sum(o.figures for o in self.outcomes)
         failed_part = f" ({failed} failed)" if failed else ""
+        if given_up:
+            failed_part = f" ({failed} failed, {given_up} given up)"
         return (
             f"sources: {self.ok} ok, {self.failed} failed; new articles: {new}{failed_part}; "
             f"figures: {figures}; changes: {len(self.changes)}"
@@ -103,6 +132,7 @@ class _Fetched:
     source: Source
     outcome: SourceOutcome
     url: str
+    entry: str  # `entry_key` of its feed item
     guid: str | None
     title: str | None
     published: str | None
@@ -122,6 +152,10 @@ class _Collected:
 
 class _ArticleError(Exception):
     """An article that cannot be read; the message is one line naming its URL."""
+
+    def __init__(self, message: str, kind: str = "other", status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.status = kind, status
 
 
 class _LazyRules:
@@ -223,8 +257,9 @@ async def run_once(
     chosen = [s for s in sources if only is None or s.name == only]
     if only is not None and not chosen:
         raise ValueError(f"no source named {only!r}")
+    states = store.source_states(db)
     if not force and only is None:
-        chosen = [s for s in chosen if due(s, store.source_state(db, s.name), now)]
+        chosen = [s for s in chosen if due(s, states.get(s.name), now)]
     claimed: set[str] = set()  # article URLs some source of this run is fetching
     lazy = _LazyRules(rules)
     robots_since = _robots_from_store(db, fetcher, now)
@@ -232,7 +267,8 @@ async def run_once(
 
     async def collect(source: Source, spool: _Spool) -> _Collected:
         nonlocal done
-        result = await _collect_safely(source, lazy, db, fetcher, claimed, spool)
+        state = states.get(source.name) or {}
+        result = await _collect_safely(source, state, lazy, db, fetcher, claimed, spool)
         done += 1
         if progress:
             progress(result.outcome, done, len(chosen))
@@ -245,8 +281,9 @@ async def run_once(
         summary = RunSummary(outcomes=[r.outcome for r in results])
         for art in spool.oldest_first():
             summary.changes.extend(_store(db, art, stamp))
-    for result, source in zip(results, chosen, strict=True):
-        _record(db, source, result, stamp)
+    failures = _settle_failures(db, results, chosen, now)
+    fetches = [_fetch_row(source, result) for result, source in zip(results, chosen, strict=True)]
+    store.record_fetches(db, fetches, at=stamp, failures=failures)
     if robots_since is not None:
         fetched = {origin: (a.status, a.body) for origin, a in fetcher.fetched_robots().items()}
         store.save_robots(db, fetched, at=stamp, forget_before=robots_since)
@@ -281,7 +318,8 @@ def _store(db: sqlite_utils.Database, art: _Fetched, stamp: str) -> list[dict[st
             extraction=art.extraction,
         )
     except Exception as exc:
-        art.outcome.article_errors.append(f"{art.url}: not stored: {_describe(exc)}")
+        error = f"{art.url}: not stored: {_describe(exc)}"
+        art.outcome.failures.append(ArticleError(art.url, error, "passing", entry=art.entry))
         return []
     art.outcome.new_articles += 1
     art.outcome.figures += len(art.extraction.figures)
@@ -289,21 +327,72 @@ def _store(db: sqlite_utils.Database, art: _Fetched, stamp: str) -> list[dict[st
     return changes
 
 
-def _record(db: sqlite_utils.Database, source: Source, result: _Collected, stamp: str) -> None:
-    """Record the fetch of one source. With failed articles the feed's validators are not
-    kept (see the module docstring) and the first failure becomes the source's last error,
-    while the source itself counts as fetched fine."""
+def entry_key(item: Item) -> str:
+    """What a feed lists of an article (its GUID, title, date and text): a given-up article
+    is asked again when this changes."""
+    fields = (item.guid, item.title, item.published, item.content)
+    return store.text_hash("\x1f".join(f or "" for f in fields))[:32]
+
+
+def _settle_failures(
+    db: sqlite_utils.Database, results: list[_Collected], sources: list[Source], now: datetime
+) -> list[store.ArticleFailure]:
+    """The new state of every article that failed in this run, each outcome told which ones
+    it gives up (see the module docstring)."""
+    failed = [
+        (r.outcome, s, f) for r, s in zip(results, sources, strict=True) for f in r.outcome.failures
+    ]
+    if not failed:
+        return []
+    known = store.article_failures(db, [f.url for _, _, f in failed])
+    stamp = _iso(now)
+    out = []
+    for outcome, source, failure in failed:
+        before = known.get(failure.url)
+        again = before is not None and before.entry == failure.entry
+        attempts = before.attempts + 1 if before is not None and again else 1
+        first = before.first_failed if before is not None and again else stamp
+        give_up = failure.kind == "gone" or (
+            attempts >= ARTICLE_ATTEMPTS
+            and (
+                failure.kind != "passing"
+                or now - datetime.fromisoformat(first) >= ARTICLE_RETRY_FOR
+            )
+        )
+        if give_up:
+            outcome.given_up.append(failure.url)
+        out.append(
+            store.ArticleFailure(
+                url=failure.url,
+                source=source.name,
+                entry=failure.entry,
+                attempts=attempts,
+                first_failed=first,
+                last_failed=stamp,
+                status=failure.status,
+                error=failure.error,
+                given_up=stamp if give_up else None,
+            )
+        )
+    return out
+
+
+def _fetch_row(source: Source, result: _Collected) -> store.Fetch:
+    """The fetch of one source as the store records it. While a failed article is still to
+    be retried the feed's validators are not kept (see the module docstring); the first
+    failure becomes the source's last error, while the source itself counts as fetched
+    fine."""
     outcome = result.outcome
     error = outcome.error
-    keep_validators = not outcome.article_errors
-    if outcome.ok and outcome.article_errors:
+    keep_validators = len(outcome.given_up) == outcome.failed_articles
+    if outcome.ok and outcome.failures:
         n = outcome.failed_articles
         error = f"{n} article{'s' if n > 1 else ''} failed, first: {outcome.article_errors[0]}"
-    store.record_fetch(
-        db,
-        source.name,
-        source.url,
-        at=stamp,
+        if outcome.given_up:
+            error += f" ({len(outcome.given_up)} given up)"
+    return store.Fetch(
+        name=source.name,
+        url=source.url,
         ok=outcome.ok,
         status=result.status,
         error=error,
@@ -316,6 +405,7 @@ def _record(db: sqlite_utils.Database, source: Source, result: _Collected, stamp
 
 async def _collect_safely(
     source: Source,
+    state: dict[str, Any],
     rules: _LazyRules,
     db: sqlite_utils.Database,
     fetcher: Fetcher,
@@ -325,7 +415,7 @@ async def _collect_safely(
     """`_collect`, with anything unexpected turned into the source's error (except rules
     that cannot be loaded: they stop the run)."""
     try:
-        return await _collect(source, rules, db, fetcher, claimed, spool)
+        return await _collect(source, state, rules, db, fetcher, claimed, spool)
     except RulesError:
         raise
     except Exception as exc:
@@ -335,16 +425,16 @@ async def _collect_safely(
 
 async def _collect(
     source: Source,
+    state: dict[str, Any],
     rules: _LazyRules,
     db: sqlite_utils.Database,
     fetcher: Fetcher,
     claimed: set[str],
     spool: _Spool,
 ) -> _Collected:
-    """Fetch one source and its new articles, and spool these; every failure is recorded in
-    the outcome."""
+    """Fetch one source (`state`: its stored fetch state) and its new articles, and spool
+    these; every failure is recorded in the outcome."""
     outcome = SourceOutcome(source.name, ok=True)
-    state = store.source_state(db, source.name) or {}
     response = await fetcher.get(
         source.url,
         etag=state.get("etag"),
@@ -369,7 +459,7 @@ async def _collect(
     if source.kind == "html" and not items:
         outcome.ok, outcome.error = False, f"{source.url}: no article links found ({source.links})"
         return result
-    fresh = _fresh(db, source, items[: source.max_items], claimed)
+    fresh = _fresh(db, source, items[: source.max_items], claimed, outcome)
     pages = await _gather(
         _article(source, item, text, rules, fetcher, outcome) for item, text in fresh
     )
@@ -379,7 +469,8 @@ async def _collect(
         try:
             spool.add(art)
         except Exception as exc:
-            outcome.article_errors.append(f"{art.url}: not stored: {_describe(exc)}")
+            error = f"{art.url}: not stored: {_describe(exc)}"
+            outcome.failures.append(ArticleError(art.url, error, "passing", entry=art.entry))
             continue
         if art.published and (result.newest is None or art.published > result.newest):
             result.newest = art.published
@@ -402,15 +493,25 @@ def _items(source: Source, response: Response) -> list[Item]:
 
 
 def _fresh(
-    db: sqlite_utils.Database, source: Source, items: list[Item], claimed: set[str]
+    db: sqlite_utils.Database,
+    source: Source,
+    items: list[Item],
+    claimed: set[str],
+    outcome: SourceOutcome,
 ) -> list[tuple[Item, str | None]]:
     """The items to read, each with the feed text that will be its text (None: the page is
     fetched). A stored article is never fetched again; one whose text comes from the feed and
     has changed there is taken again (and re-extracted). A URL another source of this run is
-    already reading is left to it."""
+    already reading is left to it; one given up by an earlier run is left out (counted in
+    `outcome.skipped`) until its entry changes."""
+    failed = store.article_failures(db, [item.url for item in items])
     out = []
     for item in items:
         if item.url in claimed:
+            continue
+        before = failed.get(item.url)
+        if before is not None and before.given_up and before.entry == entry_key(item):
+            outcome.skipped += 1
             continue
         text = _feed_article_text(source, item)
         known = store.known_article(db, item.url)
@@ -448,15 +549,24 @@ async def _article(
     outcome: SourceOutcome,
 ) -> _Fetched | None:
     """One article read and extracted, or None with its error added to the outcome."""
+    entry = entry_key(item)
     try:
         return await _read_article(source, item, feed_text, rules, fetcher, outcome)
     except _ArticleError as exc:
-        outcome.article_errors.append(str(exc))
+        failure = ArticleError(item.url, str(exc), exc.kind, exc.status, entry)
     except RulesError:
         raise
     except Exception as exc:
-        outcome.article_errors.append(f"{item.url}: {_describe(exc)}")
+        failure = ArticleError(item.url, f"{item.url}: {_describe(exc)}", "other", None, entry)
+    outcome.failures.append(failure)
     return None
+
+
+def _kind(response: Response) -> str:
+    """How soon a failed article fetch is given up (see the module docstring)."""
+    if response.too_large or response.status in GONE_STATUSES:
+        return "gone"
+    return "passing" if response.unreachable else "other"
 
 
 async def _read_article(
@@ -474,7 +584,7 @@ async def _read_article(
     if text is None:
         response = await fetcher.get(item.url, headers=source.headers)
         if response.error:
-            raise _ArticleError(response.error)
+            raise _ArticleError(response.error, _kind(response), response.status or None)
         try:
             article = load_article(
                 response.body,
@@ -495,6 +605,7 @@ async def _read_article(
         source=source,
         outcome=outcome,
         url=item.url,
+        entry=entry_key(item),
         guid=item.guid,
         title=title,
         published=published,

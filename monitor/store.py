@@ -15,6 +15,8 @@ Tables:
 * ``deliveries``: which change went out on which channel (the digests' outbox).
 * ``robots``: the last robots.txt answer of each origin, which later runs may obey instead of
   asking again (RFC 9309 allows keeping it up to 24 hours; `FetchPolicy.robots_max_age`).
+* ``failed_articles``: articles of a feed that could not be read, with how many runs tried
+  them; one the pipeline has given up on is not asked again until its feed entry changes.
 
 A figure series is a metric with its dims *and unit* (fines in KZT and in USD are two
 series: no currency conversion). Times written by this module are ISO 8601 in UTC with
@@ -42,7 +44,7 @@ import sqlite_utils
 from .compare import FactRow, decide, dims_key, ref_end
 from .extract import Extraction, Figure, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FOUND_BY = ("run", "reextract")
 MAX_TITLE = 1_000
 MAX_EVIDENCE = 2_000
@@ -192,8 +194,32 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     conn.execute(_V2)
 
 
+# entry: the feed entry the failures were met with (`pipeline.entry_key`); attempts: the runs
+# that failed on it since the entry last changed; given_up: when the pipeline stopped trying
+# (NULL while it still tries); status: the HTTP status of the last failure, NULL if none.
+_V3 = """
+CREATE TABLE failed_articles (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_failed TEXT NOT NULL,
+    last_failed TEXT NOT NULL,
+    status INTEGER,
+    error TEXT NOT NULL,
+    given_up TEXT
+);
+CREATE INDEX failed_articles_source ON failed_articles (source, given_up)
+"""
+
+
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    for statement in _V3.split(";"):
+        conn.execute(statement)
+
+
 # MIGRATIONS[n] takes a database at schema version n to version n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_v1, _migrate_v2, _migrate_v3]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
@@ -381,6 +407,28 @@ def source_state(db: sqlite_utils.Database, name: str) -> dict[str, Any] | None:
     return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
 
+def source_states(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    """`source_state` of every source ever fetched, by name, in one query."""
+    cursor = db.execute("SELECT * FROM sources")
+    columns = [c[0] for c in cursor.description]
+    return {row[0]: dict(zip(columns, row, strict=True)) for row in cursor}
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One fetch of a source, as `record_fetches` records it."""
+
+    name: str
+    url: str
+    ok: bool
+    status: int | None
+    error: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    newest_item: str | None = None
+    new_items: int = 0
+
+
 def record_fetch(
     db: sqlite_utils.Database,
     name: str,
@@ -398,31 +446,54 @@ def record_fetch(
     """Record one fetch of a source. `failures` counts consecutive failed fetches; the cache
     validators are kept when a 304 (or a failure) brings none. An `error` given with `ok`
     (some articles failed) is kept as the last error without counting as a failure."""
+    fetch = Fetch(name, url, ok, status, error, etag, last_modified, newest_item, new_items)
+    record_fetches(db, [fetch], at=at)
+
+
+def record_fetches(
+    db: sqlite_utils.Database,
+    fetches: Iterable[Fetch],
+    *,
+    at: str | datetime,
+    failures: Iterable[ArticleFailure] = (),
+) -> None:
+    """Record the fetches of a run (as `record_fetch` each) and the state of its failed
+    articles (`save_article_failures`), all in one transaction."""
     stamp = _stamp(at)
     with _transaction(db):
-        old = source_state(db, name) or {}
-        keep = not ok or status == 304
-        row = {
-            "name": name,
-            "url": url,
-            "etag": (etag or old.get("etag")) if keep else etag,
-            "last_modified": (last_modified or old.get("last_modified")) if keep else last_modified,
-            "first_fetch": old.get("first_fetch") or stamp,
-            "last_fetch": stamp,
-            "last_success": stamp if ok else old.get("last_success"),
-            "last_error": error if ok else (error or (f"HTTP {status}" if status else "failed")),
-            "last_status": status,
-            "failures": 0 if ok else int(old.get("failures") or 0) + 1,
-            "newest_item": _later(old.get("newest_item"), newest_item),
-            "items": int(old.get("items") or 0) + max(new_items, 0),
-        }
-        columns = list(row)
-        db.execute(
-            f"INSERT INTO sources ({', '.join(columns)}) VALUES ({_marks(columns)}) "
-            "ON CONFLICT (name) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "name"),
-            list(row.values()),
-        )
+        for fetch in fetches:
+            _record_fetch(db, fetch, stamp)
+        _save_article_failures(db, failures)
+
+
+def _record_fetch(db: sqlite_utils.Database, fetch: Fetch, stamp: str) -> None:
+    old = source_state(db, fetch.name) or {}
+    ok, status = fetch.ok, fetch.status
+    keep = not ok or status == 304
+    failed_error = fetch.error or (f"HTTP {status}" if status else "failed")
+    row = {
+        "name": fetch.name,
+        "url": fetch.url,
+        "etag": (fetch.etag or old.get("etag")) if keep else fetch.etag,
+        "last_modified": (
+            (fetch.last_modified or old.get("last_modified")) if keep else fetch.last_modified
+        ),
+        "first_fetch": old.get("first_fetch") or stamp,
+        "last_fetch": stamp,
+        "last_success": stamp if ok else old.get("last_success"),
+        "last_error": fetch.error if ok else failed_error,
+        "last_status": status,
+        "failures": 0 if ok else int(old.get("failures") or 0) + 1,
+        "newest_item": _later(old.get("newest_item"), fetch.newest_item),
+        "items": int(old.get("items") or 0) + max(fetch.new_items, 0),
+    }
+    columns = list(row)
+    db.execute(
+        f"INSERT INTO sources ({', '.join(columns)}) VALUES ({_marks(columns)}) "
+        "ON CONFLICT (name) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "name"),
+        list(row.values()),
+    )
 
 
 # --------------------------------------------------------------------------- robots.txt
@@ -455,6 +526,84 @@ def save_robots(
         )
         if forget_before is not None:
             db.execute("DELETE FROM robots WHERE fetched_at < ?", [_stamp(forget_before)])
+
+
+# --------------------------------------------------------------------------- failed articles
+
+
+@dataclass(frozen=True)
+class ArticleFailure:
+    """The state of one article that could not be read, as the last run left it."""
+
+    url: str
+    source: str
+    entry: str  # the feed entry it was listed with (`pipeline.entry_key`)
+    attempts: int  # runs that failed on it since the entry last changed
+    first_failed: str
+    last_failed: str
+    status: int | None  # the HTTP status of the last failure, None when there was none
+    error: str  # the last failure, one line naming the URL
+    given_up: str | None = None  # when the pipeline stopped trying; None while it tries
+
+
+_FAILURE_COLUMNS = (
+    "url, source, entry, attempts, first_failed, last_failed, status, error, given_up"
+)
+
+
+def article_failures(db: sqlite_utils.Database, urls: Sequence[str]) -> dict[str, ArticleFailure]:
+    """The recorded failures of these article URLs (the ones that have any), by URL."""
+    found: dict[str, ArticleFailure] = {}
+    for chunk in _chunks(list(urls)):
+        rows = db.execute(
+            f"SELECT {_FAILURE_COLUMNS} FROM failed_articles WHERE url IN ({_marks(chunk)})",
+            list(chunk),
+        )
+        for row in rows:
+            found[row[0]] = ArticleFailure(*row)
+    return found
+
+
+def given_up_articles(db: sqlite_utils.Database) -> dict[str, list[ArticleFailure]]:
+    """The articles the pipeline has given up on, by source, newest failure first."""
+    rows = db.execute(
+        f"SELECT {_FAILURE_COLUMNS} FROM failed_articles WHERE given_up IS NOT NULL "
+        "ORDER BY source, last_failed DESC, url"
+    )
+    out: dict[str, list[ArticleFailure]] = {}
+    for row in rows:
+        failure = ArticleFailure(*row)
+        out.setdefault(failure.source, []).append(failure)
+    return out
+
+
+def save_article_failures(db: sqlite_utils.Database, failures: Iterable[ArticleFailure]) -> None:
+    """Keep the state of failed articles (replacing what their URLs had), in one transaction."""
+    with _transaction(db):
+        _save_article_failures(db, failures)
+
+
+def _save_article_failures(db: sqlite_utils.Database, failures: Iterable[ArticleFailure]) -> None:
+    columns = _FAILURE_COLUMNS.split(", ")
+    db.conn.executemany(
+        f"INSERT INTO failed_articles ({_FAILURE_COLUMNS}) VALUES ({_marks(columns)}) "
+        "ON CONFLICT (url) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "url"),
+        [
+            (
+                f.url,
+                f.source,
+                f.entry,
+                f.attempts,
+                _stamp(f.first_failed),
+                _stamp(f.last_failed),
+                f.status,
+                _clip(f.error, MAX_EVIDENCE),
+                None if f.given_up is None else _stamp(f.given_up),
+            )
+            for f in failures
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- articles
@@ -513,6 +662,7 @@ def save_article(
                 [*values, url, stamp],
             )
             article_id = int(cursor.lastrowid or 0)
+        db.execute("DELETE FROM failed_articles WHERE url = ?", [url])
         run = _apply(db, _Pass(article_id, stamp, stamp, found_by), extraction, published)
         return _changes_by_id(db, run.change_ids)
 
@@ -1282,22 +1432,29 @@ __all__ = [
     "FOUND_BY",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "ArticleFailure",
+    "Fetch",
     "StoreError",
     "add_change",
+    "article_failures",
     "changes",
     "connect",
+    "given_up_articles",
     "history",
     "known_article",
     "mark_delivered",
     "pending",
     "record_fetch",
+    "record_fetches",
     "reextract",
     "robots",
     "run_lock",
     "save_article",
+    "save_article_failures",
     "save_robots",
     "series",
     "source_state",
+    "source_states",
     "status_timeline",
     "text_hash",
 ]

@@ -643,7 +643,7 @@ def test_sources_list_shows_health_before_and_after_runs(
     at(monkeypatch, datetime(2025, 3, 6, 7, 0, tzinfo=UTC))
     assert main(setup, "run") == 0
     site = setup.site
-    site.put("/ru/april", page("Данные на 1 апреля", RU_APRIL, "2025-04-02"), first=[404])
+    site.put("/ru/april", page("Данные на 1 апреля", RU_APRIL, "2025-04-02"), first=[404] * 3)
     when = datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
     items = [("/ru/april", "Данные", when), ("/ru/abroad", "Казахстанцы за рубежом", MARCH)]
     site.put("/ru/rss", rss(site.base, items), content_type="application/rss+xml")
@@ -656,6 +656,17 @@ def test_sources_list_shows_health_before_and_after_runs(
         ["Feed", "RU", "feed", "ru", "2025-04-03T07:00", "partial", "0", "1", "2025-03-05"],
         ["Gone", "feed", "en", "2025-04-03T07:00", "failing", "2", "0", "-"],
         ["Listing", "KK", "html", "-", "2025-04-03T07:00", "ok", "0", "1", "2025-03-04"],
+    ]
+    # the 404 page, after the runs that may wait for it, is given up and listed
+    for day in (4, 5):
+        at(monkeypatch, datetime(2025, 4, day, 7, 0, tzinfo=UTC))
+        assert main(setup, "run") == 0
+    capsys.readouterr()
+    assert main(setup, "sources", "list") == 0
+    out, _ = lines(capsys)
+    assert out[-2:] == [
+        "articles given up (asked again only when their feed entry changes):",
+        f"  Feed RU: {site.url('/ru/april')}: HTTP 404 (3 runs, last 2025-04-05T07:00)",
     ]
 
 

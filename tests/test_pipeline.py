@@ -855,9 +855,9 @@ def test_an_unreachable_robots_txt_is_not_kept(
 def test_a_database_of_schema_1_is_migrated_and_keeps_its_history(
     tmp_path: Path, site: Site, rules: Rules
 ) -> None:
-    """Schema 2 adds the robots table. A database written before it (here: one made now and
-    taken back to schema 1) opens with its sources and articles, and the next run uses its
-    feed validators (a 304) and keeps robots.txt in it."""
+    """Schema 2 adds the robots table (and 3 the failed articles). A database written before
+    them (here: one made now and taken back to schema 1) opens with its sources and
+    articles, and the next run uses its feed validators (a 304) and keeps robots.txt in it."""
     path = tmp_path / "old.db"
     site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
     good_feed(site)
@@ -865,11 +865,12 @@ def test_a_database_of_schema_1_is_migrated_and_keeps_its_history(
     with closing(store.connect(path).conn) as conn:
         run([src], rules, sqlite_utils.Database(conn))
         conn.execute("DROP TABLE robots")
+        conn.execute("DROP TABLE failed_articles")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db = store.connect(path)
     try:
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert version == (str(store.SCHEMA_VERSION),) and store.SCHEMA_VERSION == 2
+        assert version == (str(store.SCHEMA_VERSION),) and store.SCHEMA_VERSION == 3
         assert db["articles"].count == 2 and store.robots(db, DAY) == {}
         again = run([src], rules, db, now=DAY + timedelta(hours=1), policy=WITH_ROBOTS)
         assert outcome(again, "Feed RU").not_modified
@@ -886,9 +887,183 @@ def test_robots_txt_is_asked_every_run_when_none_is_kept(
     site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
     good_feed(site)
     src = make_source(tmp_path, "Feed RU", site.url("/rss"))
-    policy = replace(FAST, robots=True)
-    assert policy.robots_max_age == 0  # the default
+    policy = replace(FAST, robots=True, robots_max_age=0)
+    assert FetchPolicy().robots_max_age == 86_400  # the default keeps them a day
     run([src], rules, db, policy=policy)
     run([src], rules, db, now=DAY + timedelta(hours=1), policy=policy)
     assert site.count("/robots.txt") == 2
     assert store.robots(db, DAY) == {}
+
+
+# -- articles that keep failing -----------------------------------------------------------
+
+
+def feed_of(site: Site, *items: tuple[str, str, datetime]) -> None:
+    site.put("/rss", rss(site.base, list(items)), content_type="application/rss+xml")
+
+
+def failure_rows(db: sqlite_utils.Database) -> list[tuple[Any, ...]]:
+    """(url, attempts, status, given up?) of every recorded article failure."""
+    rows = db.execute(
+        "SELECT url, attempts, status, given_up IS NOT NULL FROM failed_articles ORDER BY url"
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_a_404_article_is_given_up_after_the_bound_and_the_feed_then_costs_a_304(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """A feed listing a page that is not there keeps the feed unconditional for
+    ARTICLE_ATTEMPTS runs (the page may yet appear), then the page is given up: the feed is
+    asked conditionally again and the page is not asked any more, until its entry changes."""
+    good_feed(site)
+    del site.pages["/news/quota"]
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    missing = site.url("/news/quota")
+    hours = [DAY + timedelta(hours=h) for h in range(pipeline.ARTICLE_ATTEMPTS + 2)]
+    for n, now in enumerate(hours[: pipeline.ARTICLE_ATTEMPTS], start=1):
+        out = outcome(run([src], rules, db, now=now), "Feed RU")
+        assert out.article_errors == [f"{missing}: HTTP 404"]
+        last = n == pipeline.ARTICLE_ATTEMPTS
+        assert out.given_up == ([missing] if last else [])
+        assert failure_rows(db) == [(missing, n, 404, last)]
+        state = store.source_state(db, "Feed RU")
+        assert state is not None and (state["etag"] is not None) is last
+    assert site.count("/news/quota") == pipeline.ARTICLE_ATTEMPTS
+    assert [h.status for h in feed_hits(site)] == [200] * pipeline.ARTICLE_ATTEMPTS
+    assert store.source_state(db, "Feed RU")["last_error"] == (  # type: ignore[index]
+        f"1 article failed, first: {missing}: HTTP 404 (1 given up)"
+    )
+    given = store.given_up_articles(db)
+    assert [(f.url, f.error) for f in given["Feed RU"]] == [(missing, f"{missing}: HTTP 404")]
+
+    later = outcome(run([src], rules, db, now=hours[-2]), "Feed RU")
+    assert later.not_modified and not later.failures
+    assert feed_hits(site)[-1].status == 304 and site.count("/news/quota") == 3
+
+    # the feed changes (a new article) but not the entry: still not asked
+    site.put("/news/workers", page("Иностранцы", RU_WORKERS, "2025-03-06"))
+    feed_of(
+        site,
+        ("/news/workers", "Иностранные работники", DAY + timedelta(days=1)),
+        ("/news/abroad", "Казахстанцы за рубежом", DAY),
+        ("/news/quota", "Квота на 2025 год", DAY - timedelta(days=1)),
+    )
+    changed = outcome(run([src], rules, db, now=hours[-1]), "Feed RU")
+    assert (changed.new_articles, changed.skipped, changed.failures) == (1, 1, [])
+    assert site.count("/news/quota") == 3
+
+    # its entry changes and the page is there now: asked again, stored once, forgotten
+    site.put("/news/quota", page("Квота", RU_QUOTA, "2025-03-04"))
+    feed_of(
+        site,
+        ("/news/workers", "Иностранные работники", DAY + timedelta(days=1)),
+        ("/news/abroad", "Казахстанцы за рубежом", DAY),
+        ("/news/quota", "Квота на 2025 год (обновлено)", DAY - timedelta(days=1)),
+    )
+    fixed = outcome(run([src], rules, db, now=hours[-1] + timedelta(hours=1)), "Feed RU")
+    assert (fixed.new_articles, fixed.failures) == (1, [])
+    assert failure_rows(db) == []
+    assert ("foreign_labor_quota", "{}", 29750.0) in values(db)
+    urls = [r[0] for r in db.execute("SELECT url FROM articles ORDER BY url")]
+    assert urls == [site.url(p) for p in ("/news/abroad", "/news/quota", "/news/workers")]
+    assert {p: site.count(p) for p in ("/news/abroad", "/news/workers", "/news/quota")} == {
+        "/news/abroad": 1,
+        "/news/workers": 1,
+        "/news/quota": 4,
+    }
+
+
+def test_a_500_article_is_retried_every_run_and_stored_once_it_works(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    """Trouble that may pass is not given up within ARTICLE_RETRY_FOR, however many runs
+    meet it: the feed stays unconditional and the article is fetched once it answers."""
+    good_feed(site)
+    attempts = pipeline.ARTICLE_ATTEMPTS + 1
+    site.pages["/news/quota"].first = [500, 500] * attempts  # every attempt of those runs
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    failing = site.url("/news/quota")
+    for n in range(1, attempts + 1):
+        out = outcome(run([src], rules, db, now=DAY + timedelta(hours=n)), "Feed RU")
+        assert out.article_errors == [f"{failing}: HTTP 500 after 2 attempts"]
+        assert out.given_up == []
+        assert failure_rows(db) == [(failing, n, 500, False)]
+    assert [h.status for h in feed_hits(site)] == [200] * attempts
+
+    works = outcome(run([src], rules, db, now=DAY + timedelta(hours=attempts + 1)), "Feed RU")
+    assert (works.new_articles, works.failures) == (1, [])
+    assert failure_rows(db) == []
+    assert [h.status for h in feed_hits(site, "/news/quota")][-1] == 200
+    assert db["articles"].count == 2 and site.count("/news/abroad") == 1
+    assert ("foreign_labor_quota", "{}", 29750.0) in values(db)
+    assert outcome(run([src], rules, db, now=DAY + timedelta(days=1)), "Feed RU").not_modified
+
+
+def test_trouble_that_may_pass_is_given_up_after_the_bound_and_a_day(
+    tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    site.pages["/news/quota"].first = [503] * 100
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    whens = [DAY, DAY + timedelta(hours=1), DAY + timedelta(hours=2), DAY + timedelta(days=1)]
+    given = [outcome(run([src], rules, db, now=w), "Feed RU").given_up for w in whens]
+    assert given == [[], [], [], [site.url("/news/quota")]]
+    assert failure_rows(db) == [(site.url("/news/quota"), 4, 503, True)]
+    assert outcome(run([src], rules, db, now=DAY + timedelta(days=2)), "Feed RU").not_modified
+
+
+@pytest.mark.parametrize("gone", ["410", "451", "size cap"])
+def test_a_page_gone_for_good_or_over_the_cap_is_given_up_at_once(
+    gone: str, tmp_path: Path, site: Site, rules: Rules, db: sqlite_utils.Database
+) -> None:
+    good_feed(site)
+    policy = FAST
+    if gone == "size cap":
+        site.pages["/news/quota"].endless = True
+        policy = replace(FAST, max_bytes=200_000)
+    else:
+        site.pages["/news/quota"].first = [int(gone)] * 10
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    summary = run([src], rules, db, policy=policy)
+    first = outcome(summary, "Feed RU")
+    assert first.given_up == [site.url("/news/quota")] and first.new_articles == 1
+    assert "new articles: 1 (1 failed, 1 given up)" in summary.line()
+    second = outcome(run([src], rules, db, now=DAY + timedelta(hours=1), policy=policy), "Feed RU")
+    assert second.not_modified
+    assert site.count("/news/quota") == 1
+
+
+def test_a_database_of_schema_2_is_migrated_and_records_failed_articles(
+    tmp_path: Path, site: Site, rules: Rules
+) -> None:
+    """Schema 3 adds the failed_articles table. A database of schema 2 (one made now and taken
+    back) opens with its history and robots.txt answers, and the next run keeps using them
+    while recording the article that fails."""
+    path = tmp_path / "old.db"
+    site.put("/robots.txt", PRIVATE_ROBOTS, content_type="text/plain")
+    good_feed(site)
+    src = make_source(tmp_path, "Feed RU", site.url("/rss"))
+    with closing(store.connect(path).conn) as conn:
+        run([src], rules, sqlite_utils.Database(conn), policy=WITH_ROBOTS)
+        conn.execute("DROP TABLE failed_articles")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    site.put("/news/gone", page("Удалено", RU_WORKERS, "2025-03-06"), first=[410])
+    feed_of(
+        site,
+        ("/news/gone", "Удалённая новость", DAY + timedelta(hours=1)),
+        ("/news/abroad", "Казахстанцы за рубежом", DAY),
+    )
+    db = store.connect(path)
+    try:
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        assert version == ("3",) and db["articles"].count == 2
+        assert store.robots(db, DAY) == {site.base: (200, PRIVATE_ROBOTS)}
+        again = run([src], rules, db, now=DAY + timedelta(hours=1), policy=WITH_ROBOTS)
+        assert outcome(again, "Feed RU").given_up == [site.url("/news/gone")]
+        assert failure_rows(db) == [(site.url("/news/gone"), 1, 410, True)]
+        assert site.count("/robots.txt") == 1
+    finally:
+        db.conn.close()
+    with closing(sqlite3.connect(path)) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
