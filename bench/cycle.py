@@ -516,19 +516,31 @@ def _fresh_db(path: Path) -> None:
         Path(f"{path}{extra}").unlink(missing_ok=True)
 
 
+def _bytecode_env(work: Path) -> dict[str, str]:
+    """The environment of both sides' processes: compiled modules written to and read from
+    one cache folder of this benchmark, so that the warm runs of both start as an installed
+    program does (pip compiles urlwatch's modules; an editable install of the monitor is
+    compiled at its first run), even where PYTHONDONTWRITEBYTECODE is set."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
+
+
 def run_cycles(args: argparse.Namespace, server: Server, work: Path, res: Results) -> None:
     """Cold runs on fresh databases, then warm runs on the last one, turn about with
     urlwatch's warm runs (after its own cold runs on fresh caches)."""
     db = work / "monitor.db"
     start = datetime.now(UTC).replace(microsecond=0)
+    ours = _bytecode_env(work)
     for n in range(args.cold_runs):
         _fresh_db(db)
-        res.cold.append(run_process(_cycle_command(work, db, start, args.robots_max_age)))
+        command = _cycle_command(work, db, start, args.robots_max_age)
+        res.cold.append(run_process(command, ours))
         res.requests["ours cold"] = server.stats()
         print(f"  cold cycle {n + 1}: {res.cold[-1].wall:.1f} s", file=sys.stderr)
     exe = _urlwatch_exe(args.urlwatch)
     files = write_urlwatch(work / "urlwatch", args.sources, server.port)
-    env = {**os.environ, "HOME": str(files["home"]), "XDG_CONFIG_HOME": str(files["home"])}
+    env = {**ours, "HOME": str(files["home"]), "XDG_CONFIG_HOME": str(files["home"])}
     env["XDG_CACHE_HOME"] = str(files["home"])
     cache = work / "urlwatch" / "cache.db"
     if exe is not None:
@@ -538,7 +550,7 @@ def run_cycles(args: argparse.Namespace, server: Server, work: Path, res: Result
             res.requests["urlwatch cold"] = server.stats()
     for n in range(args.runs):
         now = start + EVERY * (n + 1)
-        res.warm.append(run_process(_cycle_command(work, db, now, args.robots_max_age)))
+        res.warm.append(run_process(_cycle_command(work, db, now, args.robots_max_age), ours))
         res.requests["ours warm"] = server.stats()
         if exe is not None:
             res.uw_warm.append(run_process(urlwatch_command(exe, files, cache), env))
