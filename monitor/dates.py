@@ -35,6 +35,7 @@ class DateRules:
     shapes: list[tuple[str, re.Pattern[str]]]
     relative: list[tuple[int, re.Pattern[str]]]
     relative_to_context: list[tuple[int, re.Pattern[str]]]
+    to_date: re.Pattern[str] | None  # "since the start of the year": up to the publication date
     comparison: dict[str, re.Pattern[str] | None]
     month_any: re.Pattern[str]
 
@@ -54,6 +55,7 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
             "years",
             "relative",
             "relative_to_context",
+            "to_date",
             "comparison",
             "example",
         ],
@@ -120,6 +122,7 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
 
     relative = _relative(data, "relative", file)
     relative_to_context = _relative(data, "relative_to_context", file)
+    to_date = union(str_list(data, "to_date", file, ""), file, "to_date")
     comparison = {
         lang: union(
             str_list(data.get("comparison", {}), lang, file, "comparison"),
@@ -128,7 +131,9 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         )
         for lang in LANGS
     }
-    return DateRules(months, ordinals, shapes, relative, relative_to_context, comparison, month_any)
+    return DateRules(
+        months, ordinals, shapes, relative, relative_to_context, to_date, comparison, month_any
+    )
 
 
 def _relative(data: dict[str, Any], table: str, file: str) -> list[tuple[int, re.Pattern[str]]]:
@@ -210,6 +215,10 @@ def find_dates(
     def free(start: int, end: int) -> bool:
         return all(end <= d.start or start >= d.end for d in found)
 
+    if rules.to_date is not None:
+        # first, so that "с 1 января" is not read as a day of the year
+        for m in rules.to_date.finditer(text):
+            found.append(DateRef(m.start(), m.end(), published or "", relative=True))
     has_year = _YEAR.search(text) is not None
     has_month = has_year or rules.month_any.search(text) is not None
     for kind, rx in rules.shapes:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from monitor import extract_text, load_rules
+from monitor import extract_text, load_rules, store
 
 RULES = load_rules()
 
@@ -501,3 +503,53 @@ def test_most_of_them_breaks_a_total_down_by_country(text: str, lang: str) -> No
         ("deportations", (("country", "UZ"),), 1150),
         ("deportations", (("country", "TJ"),), 430),
     }
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "lang"),
+    [
+        (
+            "Since the beginning of the year, 1,240 foreigners have been deported.",
+            "Since the beginning of the year, 1,410 foreigners have been deported.",
+            "en",
+        ),
+        (
+            "С начала года из Казахстана выдворены 1 240 иностранцев.",
+            "С начала года из Казахстана выдворены 1 410 иностранцев.",
+            "ru",
+        ),
+        (
+            "Жыл басынан бері Қазақстаннан 1 240 шетелдік шығарылды.",
+            "Жыл басынан бері Қазақстаннан 1 410 шетелдік шығарылды.",
+            "kk",
+        ),
+    ],
+)
+def test_a_running_total_since_january_refers_to_the_publication_date(
+    first: str, second: str, lang: str, tmp_path: Path
+) -> None:
+    """Two running totals a month apart are two dates of one series, so the store records
+    the second as a change instead of a second value of the year."""
+    db = store.connect(tmp_path / "m.db")
+    found = []
+    for n, (text, published) in enumerate(((first, "2025-09-05"), (second, "2025-10-07"))):
+        result = extract_text(text, RULES, lang=lang, published=published)
+        found.append([(f.metric, f.value, f.as_of) for f in result.figures])
+        changes = store.save_article(
+            db,
+            source="Outlet",
+            url=f"https://outlet.example/{n}",
+            guid=None,
+            title=None,
+            lang=lang,
+            published=published,
+            fetched_at=f"{published}T12:00:00+00:00",
+            text=text,
+            extraction=result,
+        )
+    assert found == [
+        [("deportations", 1240, "2025-09-05")],
+        [("deportations", 1410, "2025-10-07")],
+    ]
+    assert [(c["old"], c["new"], c["as_of"]) for c in changes] == [(1240, 1410, "2025-10-07")]
+    db.close()
