@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .patterns import LANGS, RulesError, check_keys, str_list, union
+from .patterns import LANGS, RulesError, check_keys, prefix_cover, start_strings, str_list, union
 
 BOUNDS = ("exact", "approx", "at_least", "at_most")  # "exact" phrases win over "до"
 
@@ -74,6 +74,10 @@ class NumberRules:
     context_after: dict[str, re.Pattern[str] | None]
     masks: list[re.Pattern[str]]
     count_after: re.Pattern[str] | None
+    # what every match of `words_re` (anchored at a word start) starts with
+    # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
+    words_cover: frozenset[str] | None = None
+    masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
 
 
 def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
@@ -256,6 +260,8 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         count_after=re.compile(r"\s?(?:" + count_after.pattern + ")", re.I)
         if count_after
         else None,
+        words_cover=prefix_cover(words_re.pattern, words_re.flags) if words_re else None,
+        masks_any=_any_of(masks),
     )
 
 
@@ -265,12 +271,34 @@ def _anchored(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("^(?:" + "|".join(patterns) + ")$", re.I)
 
 
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One regex matching wherever one of `patterns` does (None: cannot be joined)."""
+    if not patterns or len({rx.flags for rx in patterns}) > 1:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{rx.pattern})" for rx in patterns), patterns[0].flags)
+    except re.error:
+        return None
+
+
 def may_hold_quantity(rules: NumberRules, text: str) -> bool:
-    """Cheap test run before the real search: a digit, or a word for hundred or more."""
-    return _DIGIT.search(text) is not None or bool(rules.big_word and rules.big_word.search(text))
+    """Cheap test run before the real search: a digit, or a word for hundred or more. Without
+    a digit only a number word makes a quantity, and none can start where no word starts
+    as one of them does (`words_cover`), which is cheaper to tell than `big_word`'s search."""
+    if _DIGIT.search(text) is not None:
+        return True
+    if rules.big_word is None:
+        return False
+    if rules.words_cover is not None and rules.words_cover.isdisjoint(start_strings(text)):
+        return False
+    return rules.big_word.search(text) is not None
 
 
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
+    """The spans of every mask (phones, times, codes); most sentences have none, which one
+    search of their union tells."""
+    if rules.masks_any is None or rules.masks_any.search(text) is None:
+        return []
     return [m.span() for rx in rules.masks for m in rx.finditer(text)]
 
 
@@ -378,7 +406,9 @@ def find_quantities(
         ):
             continue  # masked, or listed right after a phone number: "... 74-31-06 или 1414"
         tokens.append((m.start(), m.end(), Decimal(0), False))
-    if rules.words_re:
+    if rules.words_re and (
+        rules.words_cover is None or not rules.words_cover.isdisjoint(start_strings(text))
+    ):
         for m in rules.words_re.finditer(text):
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
                 continue
