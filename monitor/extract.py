@@ -467,7 +467,7 @@ class _Reader:
             return False
         if not metric.min_value <= q.value <= metric.max_value:
             return False
-        if any(v in attached for v in metric.veto):
+        if any(v in attached for v in _vetoes(metric, cues)):
             return False
         # "106 foreign nationals" is not a count of offences, "1,600 offences" not of people
         own = _UNIT_NOUNS.get(metric.unit)
@@ -542,7 +542,7 @@ class _Reader:
             return metric, dict(self.topic.dims), False
         if "coreference" in attached or "coreference" in cues:
             return metric, None, False
-        if "aside" in cues or any(v in cues for v in metric.veto):
+        if "aside" in cues or any(v in cues for v in _vetoes(metric, cues)):
             # "Russia hosts 2.5 million Uzbek and 1 million Tajik migrants" after a list of
             # citizens abroad: a sentence about someone the metric rules out, or an aside
             # comparing other countries ("Compare this with Tajikistan"), continues nothing
@@ -768,6 +768,13 @@ def _adds_nothing(b: _Bound) -> bool:
         return False
     own = {d: v for d, v in b.dims.items() if d not in b.guessed}
     return all(b.part_of.get(d) == v for d, v in own.items())
+
+
+def _vetoes(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> list[str]:
+    """The metric's vetoes that hold in this sentence (`Metric.veto_unless`)."""
+    if not metric.veto_unless:
+        return metric.veto
+    return [v for v in metric.veto if not any(c in cues for c in metric.veto_unless.get(v, ()))]
 
 
 def extract_text(

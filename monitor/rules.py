@@ -137,6 +137,9 @@ class Metric:
     require: list[list[list[str]]]  # alternatives; each: every group needs one hit
     anchor: list[str]
     veto: list[str] = field(default_factory=list)
+    # veto group -> cue groups that lift it when the sentence has one of them: students are
+    # not workers, unless the sentence says they work
+    veto_unless: dict[str, list[str]] = field(default_factory=dict)
     partitive_moves: list[str] = field(default_factory=list)
     each: list[str] = field(default_factory=list)
     adjectives: list[str] = field(default_factory=list)  # dims named by "Chinese", "узбекских"
@@ -338,6 +341,7 @@ def compile_metrics(
                 "or_require",
                 "anchor",
                 "veto",
+                "veto_unless",
                 "partitive_moves",
                 "each",
                 "adjectives",
@@ -368,6 +372,17 @@ def compile_metrics(
                         raise RulesError(file, f"{name}.veto", f"no vocabulary {item[1:]!r}")
                 elif item not in cue_names:
                     raise RulesError(file, f"{name}.{key}", f"unknown cue group {item!r}")
+        veto_unless = table.get("veto_unless", {})
+        if not isinstance(veto_unless, dict):
+            raise RulesError(file, f"{name}.veto_unless", "expected a table: {veto = [cues]}")
+        for veto in veto_unless:
+            if veto not in str_list(table, "veto", file, name):
+                raise RulesError(file, f"{name}.veto_unless.{veto}", "not one of its vetoes")
+            for cue in str_list(veto_unless, veto, file, f"{name}.veto_unless"):
+                if cue not in cue_names:
+                    raise RulesError(
+                        file, f"{name}.veto_unless.{veto}", f"unknown cue group {cue!r}"
+                    )
         defaults = table.get("defaults", {})
         for dim, by_cue in defaults.items():
             if dim not in dims or not isinstance(by_cue, dict):
@@ -386,6 +401,7 @@ def compile_metrics(
             require=require,
             anchor=str_list(table, "anchor", file, name),
             veto=str_list(table, "veto", file, name),
+            veto_unless={veto: list(lifts) for veto, lifts in veto_unless.items()},
             partitive_moves=str_list(table, "partitive_moves", file, name),
             each=str_list(table, "each", file, name),
             adjectives=str_list(table, "adjectives", file, name),

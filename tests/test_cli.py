@@ -169,6 +169,33 @@ def test_rules_check_reports_unknown_keys_and_bad_toml(rules_copy: Path) -> None
     assert proc.returncode == 2 and "metrics.toml: -: not valid TOML" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("replacement", "message"),
+    [
+        (
+            'veto_unless = { students = ["wroking"] }',
+            "citizens_abroad.veto_unless.students: unknown cue group 'wroking'",
+        ),
+        (
+            'veto_unless = { tourists = ["working"] }',
+            "citizens_abroad.veto_unless.tourists: not one of its vetoes",
+        ),
+    ],
+)
+def test_rules_check_names_a_bad_veto_exception(
+    rules_copy: Path, replacement: str, message: str
+) -> None:
+    metrics = rules_copy / "metrics.toml"
+    text = metrics.read_text(encoding="utf-8")
+    assert 'veto_unless = { students = ["working"] }' in text
+    metrics.write_text(
+        text.replace('veto_unless = { students = ["working"] }', replacement), encoding="utf-8"
+    )
+    proc = run("--rules", str(rules_copy), "rules", "check")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert f"metrics.toml: {message}" in proc.stderr
+
+
 def test_installed_package_ships_its_rules(tmp_path: Path) -> None:
     """Build the wheel, unpack it elsewhere and load the default rules from there."""
     root = Path(__file__).resolve().parent.parent
