@@ -306,7 +306,14 @@ class _Reader:
                 self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
                 metric, inherit, part = self._carry(index, text, q, i, qs, cues, vocab, attached)
-            if metric is None or self._foreign_breakdown(text, qs, i, metric, vocab, cues):
+            if (
+                metric is None
+                or self._foreign_breakdown(text, qs, i, metric, vocab, cues)
+                or (
+                    metric.counted_in_kazakhstan
+                    and self._placed_abroad(text, sent.lang, qs, i, vocab, cues)
+                )
+            ):
                 bound.append(None)
                 continue
             if (
@@ -567,6 +574,31 @@ class _Reader:
         if "country" in metric.dims.values() or "country" not in vocab:
             return False
         return bool(self._dim_values(text, qs, i, vocab["country"], cues))
+
+    def _placed_abroad(
+        self,
+        text: str,
+        lang: str,
+        qs: list[Quantity],
+        i: int,
+        vocab: dict[str, list[Hit]],
+        cues: dict[str, list[tuple[int, int]]],
+    ) -> bool:
+        """ "Кореяда 300 мыңға жуық шетелдік еңбек етеді", "in Korea, 300,000 foreigners work":
+        the number is placed in another country (a country's name attached to it in the
+        locative, `[locative]` in cues.toml), and the sentence does not say "in Kazakhstan"."""
+        if "in_kazakhstan" in cues:
+            return False
+        before = self.rules.cues.locative.get(f"{lang}_before")
+        form = self.rules.cues.locative.get(f"{lang}_form")
+        for h in vocab.get("country", []):
+            if h.adj or h.value == "KZ" or _owner(text, h.start, h.end, qs) != i:
+                continue
+            if before and before.search(text, max(0, h.start - 20), h.start):
+                return True
+            if form and form.fullmatch(text, h.start, h.end):
+                return True
+        return False
 
     def _part_of_topic(self, text: str, q: Quantity, metric: Metric) -> bool:
         """ "Employers accounted for 318 of the violations": a part of the figure before."""

@@ -112,6 +112,9 @@ class Cues:
     # (group, lang) -> the prefix cover of its words (None: unknown), so that a group none
     # of whose words can start in a sentence is not searched at all
     covers: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
+    # "<lang>_before" (the text before a place name ends so: "in ", "в ") and "<lang>_form"
+    # (the name's own form: Kazakh "Кореяда"): a place named as where something is
+    locative: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
         present = start_strings(text)
@@ -149,6 +152,9 @@ class Metric:
     carry: str = "dims"  # or "anaphora": continue only a sentence that says "of them"
     defaults: dict[str, dict[str, str]] = field(default_factory=dict)
     shared: list[str] = field(default_factory=list)  # dims one word gives a whole sentence
+    # it counts people in Kazakhstan: a number its sentence places in another country
+    # ("в Корее работают 300 тыс. иностранцев") is that country's, not a figure
+    counted_in_kazakhstan: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,26 +274,31 @@ def _alternation(entries: list[tuple[str, tuple[str, bool], str]]) -> re.Pattern
 
 def compile_cues(data: dict[str, Any], file: str) -> Cues:
     groups = {}
-    partitive = {}
+    partitive: dict[str, re.Pattern[str] | None] = {}
+    locative: dict[str, re.Pattern[str] | None] = {}
     covers: dict[tuple[str, str], frozenset[str] | None] = {}
     for name, table in data.items():
         if name in ("description", "example"):
             continue
         if not isinstance(table, dict):
             raise RulesError(file, name, "expected a table")
-        if name == "partitive":
+        if name in ("partitive", "locative"):
+            into = partitive if name == "partitive" else locative
+            if name == "locative":
+                keys = [f"{lang}_{kind}" for lang in LANGS for kind in ("before", "form")]
+                check_keys(table, keys, file, name)
             for key, pattern in table.items():
                 if not isinstance(pattern, str):
-                    raise RulesError(file, f"partitive.{key}", "expected a pattern string")
-                partitive[key] = (
-                    union([pattern], file, f"partitive.{key}", anchor=False) if pattern else None
+                    raise RulesError(file, f"{name}.{key}", "expected a pattern string")
+                into[key] = (
+                    union([pattern], file, f"{name}.{key}", anchor=False) if pattern else None
                 )
             continue
         check_keys(table, LANGS, file, name)
         groups[name] = per_lang(table, file, name)
         for lang in LANGS:
             covers[(name, lang)] = cover_of(str_list(table, lang, file, name))
-    return Cues(groups=groups, partitive=partitive, covers=covers)
+    return Cues(groups=groups, partitive=partitive, covers=covers, locative=locative)
 
 
 def _condition(
@@ -305,6 +316,13 @@ def _condition(
             if not known:
                 raise RulesError(file, f"{key}[{i}]", f"unknown cue group {item!r}")
     return groups
+
+
+def _flag(table: dict[str, Any], key: str, file: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise RulesError(file, f"{where}.{key}", "expected true or false")
+    return value
 
 
 def _number(table: dict[str, Any], key: str, default: float, file: str, where: str) -> float:
@@ -351,6 +369,7 @@ def compile_metrics(
                 "defaults",
                 "carry",
                 "shared",
+                "counted_in_kazakhstan",
             ],
             file,
             name,
@@ -411,6 +430,7 @@ def compile_metrics(
             carry=_choice(table, "carry", ("dims", "anaphora"), file, name),
             defaults={dim: dict(v) for dim, v in defaults.items()},
             shared=str_list(table, "shared", file, name),
+            counted_in_kazakhstan=_flag(table, "counted_in_kazakhstan", file, name),
         )
     return metrics
 

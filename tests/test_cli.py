@@ -196,6 +196,30 @@ def test_rules_check_names_a_bad_veto_exception(
     assert f"metrics.toml: {message}" in proc.stderr
 
 
+def test_rules_check_names_a_flag_that_is_not_boolean_and_a_bad_locative_key(
+    rules_copy: Path,
+) -> None:
+    metrics = rules_copy / "metrics.toml"
+    text = metrics.read_text(encoding="utf-8")
+    metrics.write_text(
+        text.replace("counted_in_kazakhstan = true", "counted_in_kazakhstan = 1", 1),
+        encoding="utf-8",
+    )
+    proc = run("--rules", str(rules_copy), "rules", "check")
+    assert proc.returncode == 2
+    assert "metrics.toml: foreign_workers.counted_in_kazakhstan: expected true or false" in (
+        proc.stderr
+    )
+    metrics.write_text(text, encoding="utf-8")
+    cues = rules_copy / "cues.toml"
+    cues.write_text(
+        cues.read_text(encoding="utf-8").replace("en_before = ", "en_befor = ", 1),
+        encoding="utf-8",
+    )
+    proc = run("--rules", str(rules_copy), "rules", "check")
+    assert proc.returncode == 2 and "cues.toml: locative.en_befor: unknown key" in proc.stderr
+
+
 def test_installed_package_ships_its_rules(tmp_path: Path) -> None:
     """Build the wheel, unpack it elsewhere and load the default rules from there."""
     root = Path(__file__).resolve().parent.parent
