@@ -98,7 +98,16 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
     end = r"(?P<end>" + _alt(periods["end_of"]) + r")"
     of = r"\s*[\[(]?\s*(?:of\s+|the\s+)?"
     kk_year = year + r"\s*(?:жыл\w*|ж\.)\s*"
+    # "с 1 по 15 июня 2025 года", "from 1 to 15 June", "June 1-15": a span of days, dated by
+    # its last day (and its first day is no count)
+    first_day = r"[0-3]?\d(?:st|nd|rd|th|-?ші|-?шы|-?(?:го|е))?\s*"
+    to_day = r"(?:-|–|—|to|till|until|through|по|до)\s*"
     shapes_src = [
+        ("day", rf"{first_day}{to_day}{day}\s+{mon}\s*,?\s+{year}"),
+        ("day", rf"{mon}\s+{first_day}{to_day}{day},?\s+{year}"),
+        ("day", rf"{kk_year}{first_day}{to_day}{day}\s*-?\s*{mon}"),
+        ("dm", rf"{first_day}{to_day}{day}\s*-?\s*{mon}"),
+        ("dm", rf"{mon}\s+{first_day}{to_day}(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?![\d,.]\d)"),
         ("day", rf"{mon}\s+{day},?\s+{year}"),
         ("day", rf"{day}\s+{mon}\s*,?\s+{year}"),
         ("day", rf"{kk_year}{day}\s*-?\s*{mon}"),
