@@ -281,12 +281,24 @@ def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
         return None
 
 
+_LEAD = re.compile(r"[\s\"'«“„(\[-]*")
+
+
+def _lead(text: str) -> int:
+    """Where the words of a sentence begin, after opening quotes and brackets."""
+    m = _LEAD.match(text)
+    return m.end() if m else 0
+
+
 def may_hold_quantity(rules: NumberRules, text: str) -> bool:
-    """Cheap test run before the real search: a digit, or a word for hundred or more. Without
+    """Cheap test run before the real search: a digit, a number word opening the sentence, or
+    a word for hundred or more. Without
     a digit only a number word makes a quantity, and none can start where no word starts
     as one of them does (`words_cover`), which is cheaper to tell than `big_word`'s search."""
     if _DIGIT.search(text) is not None:
         return True
+    if rules.words_re is not None and rules.words_re.match(text, _lead(text)):
+        return True  # "Thirty-two foreigners were deported": a number opens the sentence
     if rules.big_word is None:
         return False
     if rules.words_cover is not None and rules.words_cover.isdisjoint(start_strings(text)):
@@ -318,7 +330,10 @@ def _digits_value(raw: str, group_sep: str | None, scaled: bool, lang: str) -> D
     return Decimal(raw.replace(",", "."))
 
 
-def _words_value(rules: NumberRules, phrase: str) -> Decimal | None:
+def _words_value(rules: NumberRules, phrase: str, opening: bool = False) -> Decimal | None:
+    """The value of a worded number: of a hundred or more ("пятнадцать тысяч", "бес мың"),
+    or, when it opens the sentence (`opening`: news writes such numbers out there), of ten
+    or more ("Thirty-two foreigners ...", "Восемнадцать ..."); smaller ones are words."""
     total = current = Decimal(0)
     seen_scale = False
     for token in re.split(r"[\s-]+", phrase.lower()):
@@ -344,7 +359,9 @@ def _words_value(rules: NumberRules, phrase: str) -> Decimal | None:
     value = total + current
     if _inverted(rules, phrase):
         value = total * current  # "тысячи три": three thousand
-    return value if seen_scale and value >= 100 else None
+    if (seen_scale and value >= 100) or (opening and value >= 10):
+        return value
+    return None
 
 
 def _inverted(rules: NumberRules, phrase: str) -> bool:
@@ -412,7 +429,7 @@ def find_quantities(
         for m in rules.words_re.finditer(text):
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
                 continue
-            value = _words_value(rules, m.group(0))
+            value = _words_value(rules, m.group(0), opening=m.start() == _lead(text))
             if value is not None:
                 tokens.append((m.start(), m.end(), value, True))
     tokens.sort()
