@@ -78,6 +78,8 @@ class NumberRules:
     # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
     words_cover: frozenset[str] | None = None
     masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
+    # the Kazakh number words: only they take Kazakh suffixes ("мыңнан"; "статей" is no "ста")
+    kk_words: frozenset[str] = frozenset()
 
 
 def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
@@ -112,11 +114,14 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     scale = re.compile(r"\s?(?:" + "|".join(groups) + r")(?!\w)", re.I)
 
     words: dict[str, Decimal] = {}
+    kk_words: set[str] = set()
     for lang, table in data.get("words", {}).items():
         if lang not in LANGS or not isinstance(table, dict):
             raise RulesError(file, f"words.{lang}", "expected a table per language (en, ru, kk)")
         for word, value in table.items():
             words[word.lower()] = Decimal(str(value))
+            if lang == "kk":
+                kk_words.add(word.lower())
     halves = data.get("halves", {})
     check_keys(halves, ["plus_half", "one_and_half", "half"], file, "halves")
     half_words = [
@@ -262,6 +267,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         else None,
         words_cover=prefix_cover(words_re.pattern, words_re.flags) if words_re else None,
         masks_any=_any_of(masks),
+        kk_words=frozenset(kk_words),
     )
 
 
@@ -386,7 +392,7 @@ def _glued_bound(rules: NumberRules, lang: str, written: str) -> str | None:
 def _suffixed_word(rules: NumberRules, token: str) -> str:
     """The number word inside a suffixed Kazakh form: "мыңы" -> "мың", "жүзден" -> "жүз"."""
     for cut in range(len(token) - 1, 1, -1):
-        if token[:cut] in rules.words and _KK_SUFFIX.fullmatch(token[cut:]):
+        if token[:cut] in rules.kk_words and _KK_SUFFIX.fullmatch(token[cut:]):
             return token[:cut]
     return ""
 
