@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .dates import DateRef, find_dates
 from .numbers import Quantity, find_quantities, may_hold_quantity
 from .rules import Hit, Metric, Rules
-from .statuses import current_status, find_triggers, is_labour_text
+from .statuses import StatusRules, current_status, find_triggers, is_labour_text
 from .text import Sentence, detect_language, normalize, sentences
 
 MAX_EVIDENCE = 600
@@ -922,6 +922,7 @@ def _statuses(
             for n, t in enumerate(triggers):
                 year = _event_year(sent.text, t.start, t.end, dates)
                 historical = year is not None and (pub_year is None or year < pub_year)
+                historical = historical or _told_as_earlier(srules, sent, t)
                 own = [h.value for h, o in zip(hits, owners, strict=True) if o == n]
                 if len(set(own)) > 1 and not kz_named and len(_lists(sent.text, hits, own)) > 1:
                     continue  # "Узбекистан подписал меморандум с Кореей": not our agreement
@@ -994,6 +995,19 @@ def _trigger_of(text: str, hit: Hit, triggers: Sequence[_Span]) -> int | None:
 def _lists(text: str, hits: list[Hit], values: list[str]) -> set[tuple[int, int]]:
     """The separate lists ("Turkiye, the UAE and the UK") the named countries stand in."""
     return {span for h, span in _grouped(text, hits) if h.value in values}
+
+
+def _told_as_earlier(srules: StatusRules, sent: Sentence, t: _Span) -> bool:
+    """ "Бұған дейін келіссөздер тоқтатылған болатын", "Previously, talks were paused": the
+    clause of the trigger tells an event before the article's news."""
+    rx = srules.earlier.get(sent.lang)
+    if rx is None:
+        return False
+    text = sent.text
+    left = max((m.end() for m in re.finditer(r"[;:]", text[: t.start])), default=0)
+    right_m = re.search(r"[;:]", text[t.end :])
+    right = t.end + right_m.start() if right_m else len(text)
+    return rx.search(text, left, right) is not None
 
 
 def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:

@@ -29,6 +29,8 @@ class StatusRules:
     subject: dict[str, re.Pattern[str] | None]
     labour: dict[str, re.Pattern[str] | None]
     topic_veto: dict[str, re.Pattern[str] | None]
+    # "previously", "бұған дейін": an event told as earlier than the article's news
+    earlier: dict[str, re.Pattern[str] | None]
     context_sentences: int
     window: int
     talk_phase: list[str]
@@ -45,6 +47,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
             "subject",
             "labour",
             "topic_veto",
+            "earlier",
             "status",
             "guards",
             "example",
@@ -95,6 +98,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         subject=per_lang(data.get("subject", {}), file, "subject"),
         labour=per_lang(data.get("labour", {}), file, "labour"),
         topic_veto=per_lang(data.get("topic_veto", {}), file, "topic_veto"),
+        earlier=per_lang(data.get("earlier", {}), file, "earlier"),
         context_sentences=int(data.get("context_sentences", 4)),
         window=int(data.get("window", 45)),
         talk_phase=talk_phase,
