@@ -9,7 +9,7 @@ phone numbers, prices, ...) are dropped here, using rules/numbers.toml.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -80,6 +80,7 @@ class NumberRules:
     masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
     # the Kazakh number words: only they take Kazakh suffixes ("мыңнан"; "статей" is no "ста")
     kk_words: frozenset[str] = frozenset()
+    by_lang: dict[str, frozenset[str]] = field(default_factory=dict)  # number words per language
 
 
 def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
@@ -115,6 +116,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
 
     words: dict[str, Decimal] = {}
     kk_words: set[str] = set()
+    by_lang: dict[str, frozenset[str]] = {}
     for lang, table in data.get("words", {}).items():
         if lang not in LANGS or not isinstance(table, dict):
             raise RulesError(file, f"words.{lang}", "expected a table per language (en, ru, kk)")
@@ -122,6 +124,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
             words[word.lower()] = Decimal(str(value))
             if lang == "kk":
                 kk_words.add(word.lower())
+        by_lang[lang] = frozenset(w.lower() for w in table)
     halves = data.get("halves", {})
     check_keys(halves, ["plus_half", "one_and_half", "half"], file, "halves")
     half_words = [
@@ -268,6 +271,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         words_cover=prefix_cover(words_re.pattern, words_re.flags) if words_re else None,
         masks_any=_any_of(masks),
         kk_words=frozenset(kk_words),
+        by_lang=by_lang,
     )
 
 
@@ -334,6 +338,14 @@ def _digits_value(raw: str, group_sep: str | None, scaled: bool, lang: str) -> D
         body = raw.replace(group_sep, "", len(parts) - 1 if single else raw.count(group_sep))
         return Decimal(body.replace(",", "."))
     return Decimal(raw.replace(",", "."))
+
+
+def _own_word(rules: NumberRules, phrase: str, lang: str) -> bool:
+    """Whether the phrase starts with a number word of the sentence's language (Russian "Он"
+    is "he", not Kazakh "он", ten)."""
+    first = re.split(r"[\s-]+", phrase.lower(), maxsplit=1)[0]
+    own = rules.by_lang.get(lang, frozenset())
+    return first in own or (lang == "kk" and bool(_suffixed_word(rules, first)))
 
 
 def _words_value(rules: NumberRules, phrase: str, opening: bool = False) -> Decimal | None:
@@ -435,7 +447,8 @@ def find_quantities(
         for m in rules.words_re.finditer(text):
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
                 continue
-            value = _words_value(rules, m.group(0), opening=m.start() == _lead(text))
+            opening = m.start() == _lead(text) and _own_word(rules, m.group(0), lang)
+            value = _words_value(rules, m.group(0), opening=opening)
             if value is not None:
                 tokens.append((m.start(), m.end(), value, True))
     tokens.sort()
