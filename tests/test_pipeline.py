@@ -902,6 +902,16 @@ def feed_of(site: Site, *items: tuple[str, str, datetime]) -> None:
     site.put("/rss", rss(site.base, list(items)), content_type="application/rss+xml")
 
 
+def three_item_feed(site: Site, quota_title: str) -> None:
+    """The feed of two good articles and the quota page, this title for the last."""
+    feed_of(
+        site,
+        ("/news/workers", "Иностранные работники", DAY + timedelta(days=1)),
+        ("/news/abroad", "Казахстанцы за рубежом", DAY),
+        ("/news/quota", quota_title, DAY - timedelta(days=1)),
+    )
+
+
 def failure_rows(db: sqlite_utils.Database) -> list[tuple[Any, ...]]:
     """(url, attempts, status, given up?) of every recorded article failure."""
     rows = db.execute(
@@ -943,24 +953,14 @@ def test_a_404_article_is_given_up_after_the_bound_and_the_feed_then_costs_a_304
 
     # the feed changes (a new article) but not the entry: still not asked
     site.put("/news/workers", page("Иностранцы", RU_WORKERS, "2025-03-06"))
-    feed_of(
-        site,
-        ("/news/workers", "Иностранные работники", DAY + timedelta(days=1)),
-        ("/news/abroad", "Казахстанцы за рубежом", DAY),
-        ("/news/quota", "Квота на 2025 год", DAY - timedelta(days=1)),
-    )
+    three_item_feed(site, "Квота на 2025 год")
     changed = outcome(run([src], rules, db, now=hours[-1]), "Feed RU")
     assert (changed.new_articles, changed.skipped, changed.failures) == (1, 1, [])
     assert site.count("/news/quota") == 3
 
     # its entry changes and the page is there now: asked again, stored once, forgotten
     site.put("/news/quota", page("Квота", RU_QUOTA, "2025-03-04"))
-    feed_of(
-        site,
-        ("/news/workers", "Иностранные работники", DAY + timedelta(days=1)),
-        ("/news/abroad", "Казахстанцы за рубежом", DAY),
-        ("/news/quota", "Квота на 2025 год (обновлено)", DAY - timedelta(days=1)),
-    )
+    three_item_feed(site, "Квота на 2025 год (обновлено)")
     fixed = outcome(run([src], rules, db, now=hours[-1] + timedelta(hours=1)), "Feed RU")
     assert (fixed.new_articles, fixed.failures) == (1, [])
     assert failure_rows(db) == []
