@@ -370,7 +370,12 @@ class _Reader:
             bound.append(b)
         self._comparisons(text, qs, bound, sent.lang)
         self._partitives(text, qs, bound)
-        bound = [None if b is not None and _adds_nothing(b) else b for b in bound]
+        bound = [
+            None
+            if b is not None and _adds_nothing(b) and not _dated_apart(text, qs, b, dates)
+            else b
+            for b in bound
+        ]
         self._dates(text, qs, bound, dates)
         produced = [b for b in bound if b is not None]
         for b in produced:
@@ -800,6 +805,16 @@ def _adds_nothing(b: _Bound) -> bool:
         return False
     own = {d: v for d, v in b.dims.items() if d not in b.guessed}
     return all(b.part_of.get(d) == v for d, v in own.items())
+
+
+def _dated_apart(text: str, qs: list[Quantity], b: _Bound, dates: list[DateRef]) -> bool:
+    """ "214 visas have been issued, 96 of them in 2025": a part with a year of its own is
+    the same series at another date, not a breakdown."""
+    i = qs.index(b.q)
+    return any(
+        d.value and not d.relative and not d.comparison and _owner(text, d.start, d.end, qs) == i
+        for d in dates
+    )
 
 
 def _vetoes(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> list[str]:
