@@ -1012,24 +1012,30 @@ def _lists(text: str, hits: list[Hit], values: list[str]) -> set[tuple[int, int]
     return {span for h, span in _grouped(text, hits) if h.value in values}
 
 
+_CLAUSE_PART = re.compile(r"[,;:]")  # the bounds of a clause, for dating an event
+_SENTENCE_PART = re.compile(r"[;:]")  # of a part of a sentence, for "previously"
+
+
+def _clause(text: str, start: int, end: int, bounds: re.Pattern[str]) -> tuple[int, int]:
+    """The stretch around text[start:end] up to the nearest `bounds` on either side."""
+    left = max((m.end() for m in bounds.finditer(text, 0, start)), default=0)
+    right_m = bounds.search(text, end)
+    return left, right_m.start() if right_m else len(text)
+
+
 def _told_as_earlier(srules: StatusRules, sent: Sentence, t: _Span) -> bool:
     """ "Бұған дейін келіссөздер тоқтатылған болатын", "Previously, talks were paused": the
     clause of the trigger tells an event before the article's news."""
     rx = srules.earlier.get(sent.lang)
     if rx is None:
         return False
-    text = sent.text
-    left = max((m.end() for m in re.finditer(r"[;:]", text[: t.start])), default=0)
-    right_m = re.search(r"[;:]", text[t.end :])
-    right = t.end + right_m.start() if right_m else len(text)
-    return rx.search(text, left, right) is not None
+    left, right = _clause(sent.text, t.start, t.end, _SENTENCE_PART)
+    return rx.search(sent.text, left, right) is not None
 
 
 def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:
     """The year of a status event when its clause dates it ("signed in 2019")."""
-    left = max((m.end() for m in re.finditer(r"[,;:]", text[:start])), default=0)
-    right_m = re.search(r"[,;:]", text[end:])
-    right = end + right_m.start() if right_m else len(text)
+    left, right = _clause(text, start, end, _CLAUSE_PART)
     for d in dates:
         if left <= d.start and d.end <= right and d.value and not d.comparison:
             return int(d.value[:4])

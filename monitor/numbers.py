@@ -78,9 +78,9 @@ class NumberRules:
     # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
     words_cover: frozenset[str] | None = None
     masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
-    # the Kazakh number words: only they take Kazakh suffixes ("мыңнан"; "статей" is no "ста")
-    kk_words: frozenset[str] = frozenset()
-    by_lang: dict[str, frozenset[str]] = field(default_factory=dict)  # number words per language
+    # number words per language; only Kazakh ones take Kazakh suffixes ("мыңнан"; "статей"
+    # is no "ста")
+    by_lang: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
@@ -115,15 +115,12 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     scale = re.compile(r"\s?(?:" + "|".join(groups) + r")(?!\w)", re.I)
 
     words: dict[str, Decimal] = {}
-    kk_words: set[str] = set()
     by_lang: dict[str, frozenset[str]] = {}
     for lang, table in data.get("words", {}).items():
         if lang not in LANGS or not isinstance(table, dict):
             raise RulesError(file, f"words.{lang}", "expected a table per language (en, ru, kk)")
         for word, value in table.items():
             words[word.lower()] = Decimal(str(value))
-            if lang == "kk":
-                kk_words.add(word.lower())
         by_lang[lang] = frozenset(w.lower() for w in table)
     halves = data.get("halves", {})
     check_keys(halves, ["plus_half", "one_and_half", "half"], file, "halves")
@@ -270,7 +267,6 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         else None,
         words_cover=prefix_cover(words_re.pattern, words_re.flags) if words_re else None,
         masks_any=_any_of(masks),
-        kk_words=frozenset(kk_words),
         by_lang=by_lang,
     )
 
@@ -302,9 +298,9 @@ def _lead(text: str) -> int:
 
 def may_hold_quantity(rules: NumberRules, text: str) -> bool:
     """Cheap test run before the real search: a digit, a number word opening the sentence, or
-    a word for hundred or more. Without
-    a digit only a number word makes a quantity, and none can start where no word starts
-    as one of them does (`words_cover`), which is cheaper to tell than `big_word`'s search."""
+    a word for hundred or more. Without a digit only a number word makes a quantity, and none
+    can start where no word starts as one of them does (`words_cover`), which is cheaper to
+    tell than `big_word`'s search."""
     if _DIGIT.search(text) is not None:
         return True
     if rules.words_re is not None and rules.words_re.match(text, _lead(text)):
@@ -403,8 +399,9 @@ def _glued_bound(rules: NumberRules, lang: str, written: str) -> str | None:
 
 def _suffixed_word(rules: NumberRules, token: str) -> str:
     """The number word inside a suffixed Kazakh form: "мыңы" -> "мың", "жүзден" -> "жүз"."""
+    kazakh = rules.by_lang.get("kk", frozenset())
     for cut in range(len(token) - 1, 1, -1):
-        if token[:cut] in rules.kk_words and _KK_SUFFIX.fullmatch(token[cut:]):
+        if token[:cut] in kazakh and _KK_SUFFIX.fullmatch(token[cut:]):
             return token[:cut]
     return ""
 
@@ -444,10 +441,11 @@ def find_quantities(
     if rules.words_re and (
         rules.words_cover is None or not rules.words_cover.isdisjoint(start_strings(text))
     ):
+        lead = _lead(text)
         for m in rules.words_re.finditer(text):
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
                 continue
-            opening = m.start() == _lead(text) and _own_word(rules, m.group(0), lang)
+            opening = m.start() == lead and _own_word(rules, m.group(0), lang)
             value = _words_value(rules, m.group(0), opening=opening)
             if value is not None:
                 tokens.append((m.start(), m.end(), value, True))

@@ -551,7 +551,7 @@ async def _article(
     """One article read and extracted, or None with its error added to the outcome."""
     entry = entry_key(item)
     try:
-        return await _read_article(source, item, feed_text, rules, fetcher, outcome)
+        return await _read_article(source, item, entry, feed_text, rules, fetcher, outcome)
     except _ArticleError as exc:
         failure = ArticleError(item.url, str(exc), exc.kind, exc.status, entry)
     except RulesError:
@@ -572,6 +572,7 @@ def _kind(response: Response) -> str:
 async def _read_article(
     source: Source,
     item: Item,
+    entry: str,  # `entry_key(item)`
     feed_text: str | None,
     rules: _LazyRules,
     fetcher: Fetcher,
@@ -605,7 +606,7 @@ async def _read_article(
         source=source,
         outcome=outcome,
         url=item.url,
-        entry=entry_key(item),
+        entry=entry,
         guid=item.guid,
         title=title,
         published=published,
