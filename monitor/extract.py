@@ -270,7 +270,7 @@ class _Reader:
             return
         dates = [d for d in dates if d.value]
         cues = self.rules.cues.find(text, sent.lang)
-        vocab = {dim: v.find(text) for dim, v in self.rules.vocabs.items()}
+        vocab = self.rules.find_vocabs(text)
         _resolve_actors(text, sent.lang, cues, vocab.get("country", []))
         vocab["country"] = _places(vocab.get("country", []), cues.get("place_nouns", []))
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
@@ -429,7 +429,7 @@ class _Reader:
         if self.topic and self.topic.index > index:
             return
         cues = self.rules.cues.find(sent.text, sent.lang)
-        vocab = {dim: v.find(sent.text) for dim, v in self.rules.vocabs.items()}
+        vocab = self.rules.find_vocabs(sent.text)
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))

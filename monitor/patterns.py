@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
@@ -205,14 +206,95 @@ _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
 
 
 @lru_cache(maxsize=256)
+def start_index(text: str) -> dict[str, list[int]]:
+    """The positions of `text` no word character stands before (where a pattern anchored with
+    (?<!\\w) may match), by the folded PREFIX characters standing there (fewer at the end).
+    Shared by every caller: read it, never change it."""
+    index: dict[str, list[int]] = {}
+    for m in _STARTS.finditer(folded(text)):
+        index.setdefault(m.group(1), []).append(m.start())
+    return index
+
+
+@lru_cache(maxsize=256)
 def start_strings(text: str) -> frozenset[str]:
     """The folded strings of 1 to PREFIX characters that begin at a position of `text` no
     word character stands before: where a pattern anchored with (?<!\\w) may match."""
-    found = _STARTS.findall(fold(text))
+    found = start_index(text)
     out = set(found)
     out.update([s[:2] for s in found])
     out.update([s[:1] for s in found])
     return frozenset(out)
+
+
+_MEMO_MAX = 50_000  # strings a PrefixTable remembers the patterns of
+
+
+@dataclass(frozen=True)
+class PrefixTable:
+    """Where each of several anchored patterns may match in a text, from one look at the
+    strings standing at its start positions (`start_index`) and each pattern's prefix cover.
+
+    This replaces a regex search per pattern and sentence: a pattern is then tried only at
+    the positions where one of its cover strings stands (`scan`), and not at all in a text
+    where none does. `candidates` gives the same positions for every pattern as testing each
+    position against each cover would, at the cost of one dictionary look-up per string of
+    the text.
+    """
+
+    by_prefix: dict[str, tuple[str, ...]]  # cover string -> the names whose cover holds it
+    memo: dict[str, tuple[str, ...]] = field(default_factory=dict)  # start string -> names
+
+    @classmethod
+    def of(cls, covers: Mapping[str, frozenset[str]]) -> PrefixTable:
+        by_prefix: dict[str, list[str]] = {}
+        for name, cover in covers.items():
+            for string in cover:
+                by_prefix.setdefault(string, []).append(name)
+        return cls({s: tuple(names) for s, names in by_prefix.items()})
+
+    def _names(self, start: str) -> tuple[str, ...]:
+        """The names whose cover holds a prefix of `start`."""
+        get = self.by_prefix.get
+        names = dict.fromkeys([n for k in range(1, len(start) + 1) for n in get(start[:k], ())])
+        if len(self.memo) >= _MEMO_MAX:
+            self.memo.clear()
+        self.memo[start] = found = tuple(names)
+        return found
+
+    def candidates(self, text: str) -> dict[str, list[int]]:
+        """For each name that may match in `text`, the positions where it may start, in order."""
+        out: dict[str, list[int]] = {}
+        memo = self.memo
+        for start, positions in start_index(text).items():
+            names = memo.get(start)
+            if names is None:
+                names = self._names(start)
+            for name in names:
+                got = out.get(name)
+                if got is None:
+                    out[name] = list(positions)
+                else:
+                    got.extend(positions)  # a position has one start string: never twice
+        for positions in out.values():
+            positions.sort()
+        return out
+
+
+def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple[int, int]]:
+    """The spans `rx.finditer(text)` gives, when every match of `rx` is non-empty and starts
+    at one of `positions` (sorted): the leftmost match, then the next from where it ended."""
+    spans: list[tuple[int, int]] = []
+    end = 0
+    match = rx.match
+    for pos in positions:
+        if pos < end:
+            continue
+        m = match(text, pos)
+        if m is not None:
+            spans.append(m.span())
+            end = m.end()
+    return spans
 
 
 def prefix_cover(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:
@@ -244,6 +326,77 @@ def cover_of(patterns: Iterable[str], flags: int = FLAGS) -> frozenset[str] | No
     return frozenset(out)
 
 
+def required_strings(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:
+    """Folded strings of two or more characters one of which every match of `pattern`
+    contains; None when none can be told. For a pattern that may start anywhere ("\\w+stanis")
+    and so has no prefix cover: a text holding none of them is not searched. Read with the
+    standard library's parser, like `prefix_cover`; never wrong, at worst too wide."""
+    try:
+        items = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    found = _required(list(items))
+    return frozenset(found) if found else None
+
+
+def _required(items: list[tuple[Any, Any]]) -> set[str] | None:
+    best: set[str] | None = None
+
+    def consider(candidate: set[str] | None) -> None:
+        nonlocal best
+        if candidate and (best is None or _stronger(candidate, best)):
+            best = candidate
+
+    run = ""
+    for op, av in items:
+        if op is sre.LITERAL:
+            run += fold(chr(av))
+            continue
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero-width: the characters on either side stand together
+        if len(run) >= 2:
+            consider({run})
+        run = ""
+        if op is sre.SUBPATTERN:
+            consider(_required(list(av[-1])))
+        elif op is getattr(sre, "ATOMIC_GROUP", None):
+            consider(_required(list(av)))
+        elif op is sre.BRANCH:
+            alternatives = [_required(list(alt)) for alt in av[1]]
+            if all(alternatives):
+                consider(set().union(*alternatives))  # type: ignore[arg-type]
+        elif op in _REPEATS and av[0] >= 1:  # a first copy always stands there
+            consider(_required(list(av[2])))
+    if len(run) >= 2:
+        consider({run})
+    return best
+
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None))
+
+
+def _stronger(a: set[str], b: set[str]) -> bool:
+    """The better of two required sets: longer shortest string, then fewer strings."""
+    return (min(map(len, a)), -len(a)) > (min(map(len, b)), -len(b))
+
+
+def required_of(patterns: Iterable[str], flags: int = FLAGS) -> frozenset[str] | None:
+    """The union of the patterns' required strings; None when one of them has none."""
+    out: set[str] = set()
+    for pattern in patterns:
+        found = required_strings(pattern, flags)
+        if found is None:
+            return None
+        out |= found
+    return frozenset(out)
+
+
+@lru_cache(maxsize=256)
+def folded(text: str) -> str:
+    """`fold(text)`, kept for the sentences being read."""
+    return fold(text)
+
+
 _State = set[tuple[str, bool]]  # (string so far, may it still grow)
 
 
@@ -257,7 +410,9 @@ def _extend(items: list[tuple[Any, Any]], states: _State) -> _State | None:
             states = _append(states, {fold(chr(av))})
         elif op is sre.IN:
             chars = _in(av)
-            states = _close(states) if chars is None else _append(states, {fold(c) for c in chars})
+            states = (
+                _close(states) if chars is None else _append(states, {fold(c)[:1] for c in chars})
+            )  # 'İ'.lower() is 'i' + a dot
         elif op is sre.SUBPATTERN:
             grown = _extend(list(av[-1]), states)
             if grown is None:

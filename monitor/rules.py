@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,15 @@ from .dates import DateRules, compile_dates
 from .numbers import NumberRules, compile_numbers
 from .patterns import (
     LANGS,
+    PrefixTable,
     RulesError,
     check_keys,
     cover_of,
     first_chars,
+    folded,
     per_lang,
+    required_of,
+    scan,
     start_strings,
     str_list,
     union,
@@ -78,14 +83,18 @@ class Vocab:
     by_char: dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]]
     cover: frozenset[str] | None = None  # what every name starts with; None: anything
 
-    def find(self, text: str) -> list[Hit]:
-        """All values named in `text`; of two overlapping names the longer wins."""
+    def find(self, text: str, positions: Iterable[int] | None = None) -> list[Hit]:
+        """All values named in `text`; of two overlapping names the longer wins.
+
+        `positions`: where a name may start (`Rules.find_vocabs` has them from its
+        PrefixTable), instead of looking for them here."""
         hits: list[Hit] = []
-        if self.cover is not None and self.cover.isdisjoint(start_strings(text)):
-            return hits
+        if positions is None:
+            if self.cover is not None and self.cover.isdisjoint(start_strings(text)):
+                return hits
+            positions = (m.start() for m in self.starts.finditer(text))
         pos = 0
-        for start in self.starts.finditer(text):
-            at = start.start()
+        for at in positions:
             if at < pos:
                 continue
             entry = self.by_char.get(text[at].lower())
@@ -115,18 +124,28 @@ class Cues:
     # "<lang>_before" (the text before a place name ends so: "in ", "в ") and "<lang>_form"
     # (the name's own form: Kazakh "Кореяда"): a place named as where something is
     locative: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    # lang -> the groups that have a cover, so that each is tried only where it may start
+    tables: dict[str, PrefixTable] = field(default_factory=dict)
+    # (group, lang) -> for a group without a cover, strings one of which each match holds
+    required: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
-        present = start_strings(text)
+        table = self.tables.get(lang)
+        starts = table.candidates(text) if table else {}
         out: dict[str, list[tuple[int, int]]] = {}
         for name, by_lang in self.groups.items():
             rx = by_lang.get(lang)
             if not rx:
                 continue
-            cover = self.covers.get((name, lang))
-            if cover is not None and cover.isdisjoint(present):
+            if self.covers.get((name, lang)) is None:
+                needed = self.required.get((name, lang))
+                if needed is not None and not any(n in folded(text) for n in needed):
+                    continue
+                spans = [m.span() for m in rx.finditer(text)]
+            elif name in starts:
+                spans = scan(rx, text, starts[name])
+            else:
                 continue
-            spans = [m.span() for m in rx.finditer(text)]
             if spans:
                 out[name] = spans
         return out
@@ -167,6 +186,16 @@ class Rules:
     metrics: dict[str, Metric]
     statuses: Any  # monitor.statuses.StatusRules
     examples: dict[str, list[dict[str, Any]]]  # file name -> its [[example]] tables
+    # the vocabularies that have a cover, by dim: where their names may start
+    vocab_table: PrefixTable = field(default_factory=lambda: PrefixTable({}))
+
+    def find_vocabs(self, text: str) -> dict[str, list[Hit]]:
+        """`Vocab.find` of every vocabulary, keyed by dim, from one look at `text`."""
+        starts = self.vocab_table.candidates(text)
+        return {
+            dim: v.find(text, starts.get(dim, ())) if v.cover is not None else v.find(text)
+            for dim, v in self.vocabs.items()
+        }
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -277,6 +306,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
     partitive: dict[str, re.Pattern[str] | None] = {}
     locative: dict[str, re.Pattern[str] | None] = {}
     covers: dict[tuple[str, str], frozenset[str] | None] = {}
+    required: dict[tuple[str, str], frozenset[str] | None] = {}
     for name, table in data.items():
         if name in ("description", "example"):
             continue
@@ -298,7 +328,22 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         groups[name] = per_lang(table, file, name)
         for lang in LANGS:
             covers[(name, lang)] = cover_of(str_list(table, lang, file, name))
-    return Cues(groups=groups, partitive=partitive, covers=covers, locative=locative)
+            if covers[(name, lang)] is None:
+                required[(name, lang)] = required_of(str_list(table, lang, file, name))
+    tables = {
+        lang: PrefixTable.of(
+            {name: cover for (name, of), cover in covers.items() if of == lang and cover}
+        )
+        for lang in LANGS
+    }
+    return Cues(
+        groups=groups,
+        partitive=partitive,
+        covers=covers,
+        locative=locative,
+        tables=tables,
+        required=required,
+    )
 
 
 def _condition(
@@ -472,4 +517,5 @@ def load_rules(path: Path | str | None = None) -> Rules:
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise RulesError(name, f"example[{i}]", "an example needs a text")
         examples[name] = ex
-    return Rules(root, numbers, dates, cues, vocabs, metrics, statuses, examples)
+    vocab_table = PrefixTable.of({d: v.cover for d, v in vocabs.items() if v.cover is not None})
+    return Rules(root, numbers, dates, cues, vocabs, metrics, statuses, examples, vocab_table)

@@ -1,5 +1,5 @@
-"""The first-character index of gazetteers and cues (rules.Vocab, rules.Cues) is only a
-speed-up: it must find exactly what trying every name at every position finds."""
+"""The indexes of gazetteers and cues (rules.Vocab, rules.Cues, patterns.PrefixTable) are only
+a speed-up: they must find exactly what trying every name at every position finds."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import warnings
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor import load_rules
-from monitor.patterns import first_chars
+from monitor.patterns import PrefixTable, first_chars, fold, prefix_cover, required_strings, scan
 from monitor.rules import Hit, Vocab
 
 RULES = load_rules()
@@ -50,6 +50,14 @@ def test_indexed_gazetteer_finds_what_trying_every_position_finds(dim: str) -> N
         got = [(h.start, h.end) for h in vocab.find(text)]
         want = [(s, e) for s, e, _ in _every_position(vocab, text)]
         assert got == want, text[:200]
+
+
+def test_all_gazetteers_at_once_find_what_each_finds_alone() -> None:
+    for text in _texts():
+        together = RULES.find_vocabs(text)
+        assert list(together) == list(RULES.vocabs)
+        for dim, vocab in RULES.vocabs.items():
+            assert together[dim] == vocab.find(text), (dim, text[:200])
 
 
 def test_cue_prefilter_skips_no_match() -> None:
@@ -102,3 +110,75 @@ def test_hits_are_hits() -> None:
     assert RULES.vocabs["country"].find("Из них 102 тыс. трудятся в России.")[0] == Hit(
         27, 33, "RU", False
     )
+
+
+_PATTERNS = st.text(alphabet="abcрсиқәAБİſ \\w()?|[]-+*.", max_size=12)
+_TEXTS = st.text(alphabet="abcрсиқәABCРСИҚӘİıſ .,-(\n", max_size=30)
+
+
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return re.compile(pattern, re.I)
+        except (re.error, FutureWarning):
+            return None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "strings"),
+    [
+        (r"(?!kazakh)\w+stanis", {"stanis"}),
+        (r"(?:\w+\s+)?(?:граждан|Мигрант)\w*", {"граждан", "мигрант"}),
+        (r"\w+(?:дан|ден)\s+келген", {"келген"}),
+        (r"ab[cd]efg", {"efg"}),  # of two runs of letters, the longer
+        (r"(?:x|yz)\w+", None),  # "x" alone is too short to look for
+        (r"\w+", None),
+    ],
+)
+def test_required_strings_of_a_pattern(pattern: str, strings: set[str] | None) -> None:
+    found = required_strings(pattern)
+    assert (set(found) if found is not None else None) == strings
+
+
+@settings(max_examples=400)
+@given(_PATTERNS, _TEXTS)
+def test_a_match_holds_one_of_the_required_strings(pattern: str, text: str) -> None:
+    rx = _compiled(pattern)
+    needed = required_strings(pattern) if rx is not None else None
+    if rx is None or needed is None:
+        return
+    for m in rx.finditer(text):
+        assert any(n in fold(m.group(0)) for n in needed), (m.group(0), needed)
+
+
+@settings(max_examples=400)
+@given(_PATTERNS, _TEXTS)
+def test_trying_an_anchored_pattern_where_the_table_says_finds_every_match(
+    pattern: str, text: str
+) -> None:
+    rx = _compiled(f"(?<!\\w)(?:{pattern})")
+    cover = prefix_cover(pattern) if rx is not None else None
+    if rx is None or cover is None:
+        return
+    starts = PrefixTable.of({"p": cover}).candidates(text).get("p", [])
+    assert scan(rx, text, starts) == [m.span() for m in rx.finditer(text)]
+
+
+def test_the_prefix_table_gives_each_name_the_positions_where_it_may_start() -> None:
+    text = "Мигранты и мигрантки, migrants: Ми-ми"
+    table = PrefixTable.of(
+        {"ru": frozenset({"миг"}), "en": frozenset({"mi"}), "m": frozenset({"ми"})}
+    )
+    starts = table.candidates(text)
+    assert starts == {"ru": [0, 11], "m": [0, 11, 32, 35], "en": [22]}
+    rx = re.compile(r"(?<!\w)ми\w*", re.I)
+    assert scan(rx, text, starts["m"]) == [m.span() for m in rx.finditer(text)]
+    assert len(scan(rx, text, starts["m"])) == 4
+
+
+def test_a_dotted_capital_i_is_looked_for_as_the_i_it_matches() -> None:
+    """'İ'.lower() is two characters; IGNORECASE matching takes 'İ' as 'i'."""
+    rx = re.compile(r"(?<!\w)(?:A|İ)stanbul", re.I)
+    starts = PrefixTable.of({"p": prefix_cover("(?:A|İ)stanbul")}).candidates("in İSTANBUL")
+    assert scan(rx, "in İSTANBUL", starts["p"]) == [(3, 11)]
