@@ -9,11 +9,22 @@ phone numbers, prices, ...) are dropped here, using rules/numbers.toml.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .patterns import LANGS, RulesError, check_keys, prefix_cover, start_strings, str_list, union
+from .patterns import (
+    LANGS,
+    PrefixTable,
+    RulesError,
+    check_keys,
+    matches,
+    prefix_cover,
+    start_strings,
+    str_list,
+    union,
+)
 
 BOUNDS = ("exact", "approx", "at_least", "at_most")  # "exact" phrases win over "до"
 
@@ -78,6 +89,12 @@ class NumberRules:
     # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
     words_cover: frozenset[str] | None = None
     masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
+    # likewise for the currency marks and the bound words, which most numbers have none of
+    currency_before_any: re.Pattern[str] | None = None
+    currency_after_any: re.Pattern[str] | None = None
+    bound_before_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    bound_after_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    words_table: PrefixTable = field(default_factory=lambda: PrefixTable({}))  # of words_cover
     # number words per language; only Kazakh ones take Kazakh suffixes ("мыңнан"; "статей"
     # is no "ста")
     by_lang: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -240,6 +257,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     count_after = union(
         str_list(years, "count_after", file, "years"), file, "years.count_after", anchor=False
     )
+    words_cover = prefix_cover(words_re.pattern, words_re.flags) if words_re else None
     return NumberRules(
         scale=scale,
         scale_values=values,
@@ -265,8 +283,19 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         count_after=re.compile(r"\s?(?:" + count_after.pattern + ")", re.I)
         if count_after
         else None,
-        words_cover=prefix_cover(words_re.pattern, words_re.flags) if words_re else None,
+        words_cover=words_cover,
+        words_table=PrefixTable.of({"words": words_cover} if words_cover is not None else {}),
         masks_any=_any_of(masks),
+        currency_before_any=_any_of([rx for _, rx in currency_before]),
+        currency_after_any=_any_of([rx for _, rx in currency_after]),
+        bound_before_any={
+            lang: _any_of([rx for rx in by_kind.values() if rx])
+            for lang, by_kind in bound_before.items()
+        },
+        bound_after_any={
+            lang: _any_of([rx for rx in by_kind.values() if rx])
+            for lang, by_kind in bound_after.items()
+        },
         by_lang=by_lang,
     )
 
@@ -278,8 +307,9 @@ def _anchored(patterns: list[str]) -> re.Pattern[str] | None:
 
 
 def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
-    """One regex matching wherever one of `patterns` does (None: cannot be joined)."""
-    if not patterns or len({rx.flags for rx in patterns}) > 1:
+    """One regex matching wherever one of `patterns` does (None: cannot be joined, as when
+    the flags differ or a group could be referred to by number)."""
+    if not patterns or len({rx.flags for rx in patterns}) > 1 or any(rx.groups for rx in patterns):
         return None
     try:
         return re.compile("|".join(f"(?:{rx.pattern})" for rx in patterns), patterns[0].flags)
@@ -412,12 +442,14 @@ def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 
 def _bound(rules: NumberRules, lang: str, before: str, after: str) -> tuple[str, int, int]:
     """The bound and how many characters its words take before and after the number."""
-    for kind in BOUNDS:
+    gate = rules.bound_after_any.get(lang)
+    for kind in BOUNDS if gate is None or gate.match(after) else ():
         rx = rules.bound_after.get(lang, {}).get(kind)
         m = rx.match(after) if rx else None
         if m:
             return kind, 0, m.end()
-    for kind in BOUNDS:
+    gate = rules.bound_before_any.get(lang)
+    for kind in BOUNDS if gate is None or gate.search(before) else ():
         rx = rules.bound_before.get(lang, {}).get(kind)
         m = rx.search(before) if rx else None
         if m:
@@ -438,11 +470,14 @@ def find_quantities(
         ):
             continue  # masked, or listed right after a phone number: "... 74-31-06 или 1414"
         tokens.append((m.start(), m.end(), Decimal(0), False))
-    if rules.words_re and (
-        rules.words_cover is None or not rules.words_cover.isdisjoint(start_strings(text))
-    ):
+    if rules.words_re is not None:
         lead = _lead(text)
-        for m in rules.words_re.finditer(text):
+        if rules.words_cover is None:
+            worded: Iterable[re.Match[str]] = rules.words_re.finditer(text)
+        else:
+            starts = rules.words_table.candidates(text).get("words", ())
+            worded = matches(rules.words_re, text, starts)
+        for m in worded:
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
                 continue
             opening = m.start() == lead and _own_word(rules, m.group(0), lang)
@@ -557,13 +592,15 @@ def _read(
             pos = glued.end()  # "млн-нан"
     unit: str | None = None
     before_text = text[max(0, start - 60) : start]
-    for code, rx in rules.currency_before:
+    gate = rules.currency_before_any
+    for code, rx in rules.currency_before if gate is None or gate.search(before_text) else ():
         cm = rx.search(before_text)
         if cm:
             unit = code
             before_text = before_text[: cm.start()]
             break
-    if unit is None:
+    gate = rules.currency_after_any
+    if unit is None and (gate is None or gate.match(text, pos)):
         for code, rx in rules.currency_after:
             cm = rx.match(text, pos)
             if cm:

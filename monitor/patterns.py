@@ -244,6 +244,7 @@ class PrefixTable:
 
     by_prefix: dict[str, tuple[str, ...]]  # cover string -> the names whose cover holds it
     memo: dict[str, tuple[str, ...]] = field(default_factory=dict)  # start string -> names
+    names: frozenset[str] = frozenset()  # every name the table was made for
 
     @classmethod
     def of(cls, covers: Mapping[str, frozenset[str]]) -> PrefixTable:
@@ -251,7 +252,7 @@ class PrefixTable:
         for name, cover in covers.items():
             for string in cover:
                 by_prefix.setdefault(string, []).append(name)
-        return cls({s: tuple(names) for s, names in by_prefix.items()})
+        return cls({s: tuple(names) for s, names in by_prefix.items()}, names=frozenset(covers))
 
     def _names(self, start: str) -> tuple[str, ...]:
         """The names whose cover holds a prefix of `start`."""
@@ -281,10 +282,10 @@ class PrefixTable:
         return out
 
 
-def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple[int, int]]:
-    """The spans `rx.finditer(text)` gives, when every match of `rx` is non-empty and starts
+def matches(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[re.Match[str]]:
+    """The matches `rx.finditer(text)` gives, when every match of `rx` is non-empty and starts
     at one of `positions` (sorted): the leftmost match, then the next from where it ended."""
-    spans: list[tuple[int, int]] = []
+    found: list[re.Match[str]] = []
     end = 0
     match = rx.match
     for pos in positions:
@@ -292,9 +293,25 @@ def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple
             continue
         m = match(text, pos)
         if m is not None:
-            spans.append(m.span())
+            found.append(m)
             end = m.end()
-    return spans
+    return found
+
+
+def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple[int, int]]:
+    """The spans of `matches`."""
+    return [m.span() for m in matches(rx, text, positions)]
+
+
+def anchored_cover(rx: re.Pattern[str]) -> frozenset[str] | None:
+    """The prefix cover of a compiled pattern that must start at a word start, so that a
+    PrefixTable may say where it can match; None for any other pattern."""
+    if not rx.pattern.startswith(_ANCHOR):
+        return None
+    return prefix_cover(rx.pattern, rx.flags)
+
+
+_ANCHOR = "(?<!\\w)"
 
 
 def prefix_cover(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:
