@@ -345,7 +345,7 @@ def may_hold_quantity(rules: NumberRules, text: str) -> bool:
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
     """The spans of every mask (phones, times, codes); most sentences have none, which one
     search of their union tells."""
-    if rules.masks_any is None or rules.masks_any.search(text) is None:
+    if rules.masks_any is not None and rules.masks_any.search(text) is None:
         return []
     return [m.span() for rx in rules.masks for m in rx.finditer(text)]
 

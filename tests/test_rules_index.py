@@ -182,3 +182,45 @@ def test_a_dotted_capital_i_is_looked_for_as_the_i_it_matches() -> None:
     rx = re.compile(r"(?<!\w)(?:A|İ)stanbul", re.I)
     starts = PrefixTable.of({"p": prefix_cover("(?:A|İ)stanbul")}).candidates("in İSTANBUL")
     assert scan(rx, "in İSTANBUL", starts["p"]) == [(3, 11)]
+
+
+def _sentences() -> list[tuple[str, str]]:
+    from monitor.text import detect_language, normalize, sentences
+
+    out = []
+    for text in _texts():
+        norm = normalize(text)
+        out += [(s.text, s.lang) for s in sentences(norm, detect_language(norm))]
+    return out
+
+
+def test_dates_tried_where_the_table_says_are_the_dates_found_everywhere() -> None:
+    from dataclasses import replace
+
+    from monitor.dates import find_dates
+
+    everywhere = replace(RULES.dates, table=PrefixTable({}))
+    assert RULES.dates.table.names  # the shapes that start with a word have a cover
+    for text, lang in _sentences():
+        got = find_dates(RULES.dates, text, lang, "2025-06-01")
+        assert got == find_dates(everywhere, text, lang, "2025-06-01"), text
+
+
+def test_numbers_found_with_the_gates_are_the_numbers_found_without() -> None:
+    from dataclasses import replace
+
+    from monitor.numbers import find_quantities
+
+    ungated = replace(
+        RULES.numbers,
+        words_cover=None,
+        words_table=PrefixTable({}),
+        masks_any=None,
+        currency_before_any=None,
+        currency_after_any=None,
+        bound_before_any={},
+        bound_after_any={},
+    )
+    for text, lang in _sentences():
+        got = find_quantities(RULES.numbers, text, lang)
+        assert got == find_quantities(ungated, text, lang), text
