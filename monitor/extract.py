@@ -907,21 +907,21 @@ def _statuses(
     srules = rules.statuses
     if not any(is_labour_text(srules, s.text, s.lang) for s in sents):
         return []
-    countries = rules.vocabs["country"]
     mentions: dict[str, list[tuple[str, int, bool, Sentence, str | None]]] = {}
     context: tuple[int, list[str]] | None = None
     pub_year = int(published[:4]) if published else None
     for index, sent in enumerate(sents):
         subject = srules.subject.get(sent.lang)
-        if not (subject and subject.search(sent.text)):
+        if not (subject and srules.says("subject", subject, sent.text, sent.lang)):
             if sent.text.rstrip().endswith("?"):
                 # "Where do things stand with South Korea?": the answer speaks of it
-                asked = [h.value for h in countries.find(sent.text) if h.value != "KZ"]
+                asked = [h.value for h in rules.find_vocab("country", sent.text) if h.value != "KZ"]
                 if asked:
                     context = (index, list(dict.fromkeys(asked)))
             continue
+        all_hits = rules.find_vocab("country", sent.text)
         named = []
-        for h in countries.find(sent.text):
+        for h in all_hits:
             if h.value != "KZ" and h.value not in named:
                 named.append(h.value)
         triggers = find_triggers(srules, sent.text, sent.lang)
@@ -930,7 +930,6 @@ def _statuses(
             if not parties and context and index - context[0] <= srules.context_sentences:
                 parties = context[1]
             dates = find_dates(rules.dates, sent.text, sent.lang, published)
-            all_hits = countries.find(sent.text)
             kz_named = any(h.value == "KZ" for h in all_hits)
             hits = [h for h in all_hits if h.value != "KZ"]
             owners = [_trigger_of(sent.text, h, triggers) for h in hits]

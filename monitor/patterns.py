@@ -228,6 +228,7 @@ def start_strings(text: str) -> frozenset[str]:
 
 
 _MEMO_MAX = 50_000  # strings a PrefixTable remembers the patterns of
+_RECENT = 64  # texts a PrefixTable remembers the candidates of
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ class PrefixTable:
     by_prefix: dict[str, tuple[str, ...]]  # cover string -> the names whose cover holds it
     memo: dict[str, tuple[str, ...]] = field(default_factory=dict)  # start string -> names
     names: frozenset[str] = frozenset()  # every name the table was made for
+    recent: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # text -> candidates
 
     @classmethod
     def of(cls, covers: Mapping[str, frozenset[str]]) -> PrefixTable:
@@ -264,8 +266,14 @@ class PrefixTable:
         return found
 
     def candidates(self, text: str) -> dict[str, list[int]]:
-        """For each name that may match in `text`, the positions where it may start, in order."""
-        out: dict[str, list[int]] = {}
+        """For each name that may match in `text`, the positions where it may start, in order.
+        The sentences read last are remembered: read the lists, never change them."""
+        out = self.recent.get(text)
+        if out is not None:
+            return out
+        if len(self.recent) >= _RECENT:
+            self.recent.clear()
+        self.recent[text] = out = {}
         memo = self.memo
         for start, positions in start_index(text).items():
             names = memo.get(start)

@@ -191,11 +191,14 @@ class Rules:
 
     def find_vocabs(self, text: str) -> dict[str, list[Hit]]:
         """`Vocab.find` of every vocabulary, keyed by dim, from one look at `text`."""
-        starts = self.vocab_table.candidates(text)
-        return {
-            dim: v.find(text, starts.get(dim, ())) if v.cover is not None else v.find(text)
-            for dim, v in self.vocabs.items()
-        }
+        return {dim: self.find_vocab(dim, text) for dim in self.vocabs}
+
+    def find_vocab(self, dim: str, text: str) -> list[Hit]:
+        """`Vocab.find` of the dim's vocabulary, where `vocab_table` says its names may start."""
+        vocab = self.vocabs[dim]
+        if vocab.cover is None:
+            return vocab.find(text)
+        return vocab.find(text, self.vocab_table.candidates(text).get(dim, ()))
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -4,10 +4,21 @@ choice of the status that holds at publication (see rules/statuses.toml)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .patterns import LANGS, RulesError, check_keys, per_lang, str_list, union
+from .patterns import (
+    LANGS,
+    PrefixTable,
+    RulesError,
+    anchored_cover,
+    check_keys,
+    matches,
+    per_lang,
+    str_list,
+    union,
+)
 
 # Clause boundaries for guards: punctuation, and conjunctions that start a new clause.
 _CLAUSE = re.compile(
@@ -34,6 +45,25 @@ class StatusRules:
     context_sentences: int
     window: int
     talk_phase: list[str]
+    # lang -> where "subject" and the triggers ("status:<name>") may start
+    tables: dict[str, PrefixTable] = field(default_factory=dict)
+
+    def finds(
+        self, name: str, rx: re.Pattern[str], text: str, lang: str
+    ) -> Iterable[re.Match[str]]:
+        """`rx.finditer(text)` for the pattern `name` of `tables`, tried only where it may start."""
+        table = self.tables.get(lang)
+        if table is None or name not in table.names:
+            return rx.finditer(text)
+        return matches(rx, text, table.candidates(text).get(name, ()))
+
+    def says(self, name: str, rx: re.Pattern[str], text: str, lang: str) -> bool:
+        """Whether `rx` matches somewhere in `text` (`rx.search`), through `tables`."""
+        table = self.tables.get(lang)
+        if table is None or name not in table.names:
+            return rx.search(text) is not None
+        match = rx.match
+        return any(match(text, pos) for pos in table.candidates(text).get(name, ()))
 
 
 def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
@@ -88,7 +118,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
     for name in talk_phase:
         if name not in triggers:
             raise RulesError(file, "talk_phase", f"unknown status {name!r}")
-    return StatusRules(
+    rules = StatusRules(
         order=list(statuses),
         triggers=triggers,
         guards_of=guards_of,
@@ -103,6 +133,13 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         window=int(data.get("window", 45)),
         talk_phase=talk_phase,
     )
+    tables = {}
+    for lang in LANGS:
+        named = {f"status:{name}": by_lang.get(lang) for name, by_lang in triggers.items()}
+        named["subject"] = rules.subject.get(lang)
+        covers = {name: anchored_cover(rx) for name, rx in named.items() if rx is not None}
+        tables[lang] = PrefixTable.of({n: c for n, c in covers.items() if c is not None})
+    return replace(rules, tables=tables)
 
 
 @dataclass(frozen=True)
@@ -143,7 +180,7 @@ def _guarded(rules: StatusRules, status: str, lang: str, text: str, start: int, 
 def find_triggers(rules: StatusRules, text: str, lang: str) -> list[Trigger]:
     """Unguarded status triggers in one sentence that speaks of an agreement or talks."""
     subject = rules.subject.get(lang)
-    if not subject or not subject.search(text):
+    if not subject or not rules.says("subject", subject, text, lang):
         return []
     veto = rules.topic_veto.get(lang)
     labour = rules.labour.get(lang)
@@ -154,7 +191,7 @@ def find_triggers(rules: StatusRules, text: str, lang: str) -> list[Trigger]:
         rx = rules.triggers[status].get(lang)
         if not rx:
             continue
-        for m in rx.finditer(text):
+        for m in rules.finds(f"status:{status}", rx, text, lang):
             if not _guarded(rules, status, lang, text, m.start(), m.end()):
                 found.append(Trigger(status, m.start(), m.end()))
     # one status per stretch of text: of overlapping triggers the more specific (later in
