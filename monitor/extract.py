@@ -553,13 +553,21 @@ class _Reader:
             # "How many work abroad? - Over 120,000." answers the question's metric
             return metric, dict(self.topic.dims), False
         if "coreference" in attached or "coreference" in cues:
-            return metric, None, False
+            # "Былтыр осы кезеңде бұл көрсеткіш 1,42 млрд болды": the same series, so the
+            # same dims, unless the sentence names its own
+            return metric, dict(self.topic.dims), False
         if "aside" in cues or any(v in cues for v in _vetoes(metric, cues)):
             # "Russia hosts 2.5 million Uzbek and 1 million Tajik migrants" after a list of
             # citizens abroad: a sentence about someone the metric rules out, or an aside
             # comparing other countries ("Compare this with Tajikistan"), continues nothing
             return None, None, False
-        if has_dim and metric.carry == "dims" and index - self.topic.index <= CARRY_SENTENCES:
+        # "The largest number came from Germany (214)": a breakdown carries on any metric
+        breakdown = any(s < q.start for s, _ in cues.get("breakdown", []))
+        if (
+            has_dim
+            and (breakdown or metric.carry == "dims")
+            and index - self.topic.index <= CARRY_SENTENCES
+        ):
             # a list continued in the next sentence keeps the attributes it shares
             return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}, False
         return None, None, False
