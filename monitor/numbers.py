@@ -95,6 +95,9 @@ class NumberRules:
     bound_before_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     bound_after_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     words_table: PrefixTable = field(default_factory=lambda: PrefixTable({}))  # of words_cover
+    # matched right after the number, before its bound words are taken off: Kazakh
+    # "1,6 мыңға артты" (grew by) is a change, "21 мыңға дейін өсті" (grew to) is not
+    context_next: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     # number words per language; only Kazakh ones take Kazakh suffixes ("мыңнан"; "статей"
     # is no "ста")
     by_lang: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -225,11 +228,11 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     context = data.get("context", {})
     check_keys(
         context,
-        [f"{lang}_{side}" for lang in LANGS for side in ("before", "after")],
+        [f"{lang}_{side}" for lang in LANGS for side in ("before", "after", "next")],
         file,
         "context",
     )
-    context_before, context_after = {}, {}
+    context_before, context_after, context_next = {}, {}, {}
     for lang in LANGS:
         context_before[lang] = union(
             str_list(context, f"{lang}_before", file, "context"),
@@ -244,6 +247,15 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
             anchor=False,
         )
         context_after[lang] = re.compile(r"^\s*(?:" + after.pattern + ")", re.I) if after else None
+        following = union(
+            str_list(context, f"{lang}_next", file, "context"),
+            file,
+            f"context.{lang}_next",
+            anchor=False,
+        )
+        context_next[lang] = (
+            re.compile(r"^\s*(?:" + following.pattern + ")", re.I) if following else None
+        )
 
     masks_table = data.get("masks", {})
     check_keys(masks_table, ["patterns"], file, "masks")
@@ -279,6 +291,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         unit_after=unit_after,
         context_before=context_before,
         context_after=context_after,
+        context_next=context_next,
         masks=masks,
         count_after=re.compile(r"\s?(?:" + count_after.pattern + ")", re.I)
         if count_after
@@ -623,6 +636,9 @@ def _read(
         return None
     ctx_a = rules.context_after.get(lang)
     if ctx_a and ctx_a.match(after_text[after_len:]):
+        return None
+    ctx_n = rules.context_next.get(lang)
+    if ctx_n and ctx_n.match(after_text):
         return None
     if value <= 0:
         return None
