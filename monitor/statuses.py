@@ -177,14 +177,28 @@ def _guarded(rules: StatusRules, status: str, lang: str, text: str, start: int, 
     return False
 
 
+def _labour_said(rules: StatusRules, text: str, lang: str) -> bool:
+    """Whether the sentence speaks of labour, not only to deny it: "an agreement on
+    visa-free travel, which does not give the right to take up employment" is not one."""
+    labour = rules.labour.get(lang)
+    if labour is None:
+        return False
+    negation = rules.guards_before.get("negation", {}).get(lang)
+    for m in labour.finditer(text):
+        left, _ = clause_bounds(text, m.start(), m.end())
+        before = text[max(left, m.start() - rules.window) : m.start()]
+        if negation is None or not negation.search(before):
+            return True
+    return False
+
+
 def find_triggers(rules: StatusRules, text: str, lang: str) -> list[Trigger]:
     """Unguarded status triggers in one sentence that speaks of an agreement or talks."""
     subject = rules.subject.get(lang)
     if not subject or not rules.says("subject", subject, text, lang):
         return []
     veto = rules.topic_veto.get(lang)
-    labour = rules.labour.get(lang)
-    if veto and veto.search(text) and not (labour and labour.search(text)):
+    if veto and veto.search(text) and not _labour_said(rules, text, lang):
         return []
     found: list[Trigger] = []
     for status in rules.order:
