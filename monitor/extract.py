@@ -239,6 +239,17 @@ def _resolve_actors(
             cues.pop("actor_kz", None)
 
 
+_DATELINE_END = re.compile(r"\s*(?:\([^)]{0,40}\)\s*)?-\s")
+
+
+def _dateline(text: str, hit: Hit) -> bool:
+    """ "ASTANA - ...", "Астана (Kazinform) - ...": where the news was filed, not what the
+    figure is about."""
+    if text[: hit.start].strip(" \"'([") != "":
+        return False
+    return text[hit.start : hit.end].isupper() or _DATELINE_END.match(text, hit.end) is not None
+
+
 class _Reader:
     def __init__(self, rules: Rules, lang: str, published: str | None) -> None:
         self.rules = rules
@@ -309,6 +320,7 @@ class _Reader:
             if (
                 metric is None
                 or self._foreign_breakdown(text, qs, i, metric, vocab, cues)
+                or self._regional(text, qs, i, metric, vocab, cues)
                 or (
                     metric.counted_in_kazakhstan
                     and self._placed_abroad(text, sent.lang, qs, i, vocab, cues)
@@ -587,6 +599,30 @@ class _Reader:
         if "country" in metric.dims.values() or "country" not in vocab:
             return False
         return bool(self._dim_values(text, qs, i, vocab["country"], cues))
+
+    def _regional(
+        self,
+        text: str,
+        qs: list[Quantity],
+        i: int,
+        metric: Metric,
+        vocab: dict[str, list[Hit]],
+        cues: dict[str, list[tuple[int, int]]],
+    ) -> bool:
+        """ "Atyrau region has about 4,100 foreign employees", "облыста 2 400 шетелдік жұмыс
+        істейді" after a sentence naming the oblast: a number of a metric without a region
+        dim that is placed in a region is a breakdown the catalogue does not keep, not the
+        country's figure."""
+        if "region" in metric.dims.values() or "region" not in vocab:
+            return False
+        regions = [h for h in vocab["region"] if not _dateline(text, h)]
+        if self._dim_values(text, qs, i, regions, cues):
+            return True
+        return (
+            "place_anaphora" in cues
+            and bool(self._places_before("region"))
+            and not self._places_before("country")
+        )
 
     def _placed_abroad(
         self,
