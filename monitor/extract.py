@@ -559,7 +559,9 @@ class _Reader:
             self._dim_values(text, qs, i, vocab[v], cues, d in metric.adjectives)
             for d, v in metric.dims.items()
         )
-        if anaphora:
+        if anaphora and not any(v in cues for v in _vetoes(metric, cues)):
+            # "из них граждане Узбекистана - 2,3 млн, Таджикистана - 1,1 млн": "of them" about
+            # someone the metric rules out continues nothing
             return metric, dict(self.topic.dims), True
         if self.topic.question and index - self.topic.index == 1:
             # "How many work abroad? - Over 120,000." answers the question's metric
