@@ -48,25 +48,34 @@ class DateRules:
     to_date: re.Pattern[str] | None  # "since the start of the year": up to the publication date
     comparison: dict[str, re.Pattern[str] | None]
     month_any: re.Pattern[str]
-    # where the shapes ("shape<i>"), the relative dates ("relative<i>", "context<i>") and
-    # to_date that have a cover may start (patterns.PrefixTable)
-    table: PrefixTable = field(default_factory=lambda: PrefixTable({}))
+    # the covers of the shapes ("date:shape<i>"), the relative dates ("date:relative<i>",
+    # "date:context<i>") and to_date ("date:to_date") that have one, and (lang ->) where
+    # they may start (patterns.PrefixTable)
+    covers: dict[str, frozenset[str]] = field(default_factory=dict)
+    tables: dict[str, PrefixTable] = field(default_factory=dict)
+
+    def prefix_covers(self) -> dict[str, frozenset[str]]:
+        return dict(self.covers)
 
     def finder(self) -> dict[str, re.Pattern[str]]:
         """Every pattern of a sentence's dates, by its name in `table`."""
-        named = {f"shape{i}": rx for i, (_, rx) in enumerate(self.shapes)}
-        named |= {f"relative{i}": rx for i, (_, rx) in enumerate(self.relative)}
-        named |= {f"context{i}": rx for i, (_, rx) in enumerate(self.relative_to_context)}
+        named = {f"date:shape{i}": rx for i, (_, rx) in enumerate(self.shapes)}
+        named |= {f"date:relative{i}": rx for i, (_, rx) in enumerate(self.relative)}
+        named |= {f"date:context{i}": rx for i, (_, rx) in enumerate(self.relative_to_context)}
         if self.to_date is not None:
-            named["to_date"] = self.to_date
+            named["date:to_date"] = self.to_date
         return named
 
 
 def _matches(
-    rules: DateRules, starts: dict[str, list[int]], name: str, rx: re.Pattern[str], text: str
+    rules: DateRules,
+    starts: dict[str, list[int]] | None,
+    name: str,
+    rx: re.Pattern[str],
+    text: str,
 ) -> Iterable[re.Match[str]]:
     """`rx.finditer(text)`, tried only where the table says it may start when it can say."""
-    if name in rules.table.names:
+    if starts is not None and name in rules.covers:
         return matches(rx, text, starts.get(name, ()))
     return rx.finditer(text)
 
@@ -174,9 +183,9 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
     rules = DateRules(
         months, ordinals, shapes, relative, relative_to_context, to_date, comparison, month_any
     )
-    covers = {name: anchored_cover(rx) for name, rx in rules.finder().items()}
-    table = PrefixTable.of({name: cover for name, cover in covers.items() if cover is not None})
-    return replace(rules, table=table)
+    found = {name: anchored_cover(rx) for name, rx in rules.finder().items()}
+    covers = {name: cover for name, cover in found.items() if cover is not None}
+    return replace(rules, covers=covers, tables={lang: PrefixTable.of(covers) for lang in LANGS})
 
 
 def _relative(data: dict[str, Any], table: str, file: str) -> list[tuple[int, re.Pattern[str]]]:
@@ -258,17 +267,18 @@ def find_dates(
     def free(start: int, end: int) -> bool:
         return all(end <= d.start or start >= d.end for d in found)
 
-    starts = rules.table.candidates(text)
+    table = rules.tables.get(lang)
+    starts = table.candidates(text) if table is not None else None
     if rules.to_date is not None:
         # first, so that "с 1 января" is not read as a day of the year
-        for m in _matches(rules, starts, "to_date", rules.to_date, text):
+        for m in _matches(rules, starts, "date:to_date", rules.to_date, text):
             found.append(DateRef(m.start(), m.end(), published or "", relative=True))
     has_year = _YEAR.search(text) is not None
     has_month = has_year or rules.month_any.search(text) is not None
     for i, (kind, rx) in enumerate(rules.shapes):
         if not (has_year if kind in _NEED_YEAR else has_month):
             continue
-        for m in _matches(rules, starts, f"shape{i}", rx, text):
+        for m in _matches(rules, starts, f"date:shape{i}", rx, text):
             if not free(m.start(), m.end()):
                 continue
             value = _value(rules, kind, m, published)
@@ -277,7 +287,7 @@ def find_dates(
     explicit = sorted((d for d in found if d.value), key=lambda d: d.start)
     for relative, own_base in ((rules.relative_to_context, False), (rules.relative, True)):
         for i, (offset, rx) in enumerate(relative):
-            name = f"relative{i}" if own_base else f"context{i}"
+            name = f"date:relative{i}" if own_base else f"date:context{i}"
             for m in _matches(rules, starts, name, rx, text):
                 before = [d.value for d in explicit if d.end <= m.start()]
                 base_date = published if own_base else (before[-1] if before else context)

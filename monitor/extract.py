@@ -281,7 +281,7 @@ class _Reader:
             return
         dates = [d for d in dates if d.value]
         cues = self.rules.cues.find(text, sent.lang)
-        vocab = self.rules.find_vocabs(text)
+        vocab = self.rules.find_vocabs(text, sent.lang)
         _resolve_actors(text, sent.lang, cues, vocab.get("country", []))
         vocab["country"] = _places(vocab.get("country", []), cues.get("place_nouns", []))
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
@@ -441,7 +441,7 @@ class _Reader:
         if self.topic and self.topic.index > index:
             return
         cues = self.rules.cues.find(sent.text, sent.lang)
-        vocab = self.rules.find_vocabs(sent.text)
+        vocab = self.rules.find_vocabs(sent.text, sent.lang)
         satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
@@ -958,14 +958,18 @@ def _statuses(
     pub_year = int(published[:4]) if published else None
     for index, sent in enumerate(sents):
         subject = srules.subject.get(sent.lang)
-        if not (subject and srules.says("subject", subject, sent.text, sent.lang)):
+        if not (subject and srules.says("status-subject", subject, sent.text, sent.lang)):
             if sent.text.rstrip().endswith("?"):
                 # "Where do things stand with South Korea?": the answer speaks of it
-                asked = [h.value for h in rules.find_vocab("country", sent.text) if h.value != "KZ"]
+                asked = [
+                    h.value
+                    for h in rules.find_vocab("country", sent.text, sent.lang)
+                    if h.value != "KZ"
+                ]
                 if asked:
                     context = (index, list(dict.fromkeys(asked)))
             continue
-        all_hits = rules.find_vocab("country", sent.text)
+        all_hits = rules.find_vocab("country", sent.text, sent.lang)
         named = []
         for h in all_hits:
             if h.value != "KZ" and h.value not in named:

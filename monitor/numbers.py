@@ -94,7 +94,12 @@ class NumberRules:
     currency_after_any: re.Pattern[str] | None = None
     bound_before_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     bound_after_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
-    words_table: PrefixTable = field(default_factory=lambda: PrefixTable({}))  # of words_cover
+    # lang -> where "number:words" (words_cover) may start: load_rules shares these tables
+    tables: dict[str, PrefixTable] = field(default_factory=dict)
+
+    def prefix_covers(self) -> dict[str, frozenset[str]]:
+        return {"number:words": self.words_cover} if self.words_cover is not None else {}
+
     # matched right after the number, before its bound words are taken off: Kazakh
     # "1,6 мыңға артты" (grew by) is a change, "21 мыңға дейін өсті" (grew to) is not
     context_next: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
@@ -297,7 +302,10 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         if count_after
         else None,
         words_cover=words_cover,
-        words_table=PrefixTable.of({"words": words_cover} if words_cover is not None else {}),
+        tables={
+            lang: PrefixTable.of({"number:words": words_cover} if words_cover else {})
+            for lang in LANGS
+        },
         masks_any=_any_of(masks),
         currency_before_any=_any_of([rx for _, rx in currency_before]),
         currency_after_any=_any_of([rx for _, rx in currency_after]),
@@ -485,10 +493,11 @@ def find_quantities(
         tokens.append((m.start(), m.end(), Decimal(0), False))
     if rules.words_re is not None:
         lead = _lead(text)
-        if rules.words_cover is None:
+        table = rules.tables.get(lang)
+        if rules.words_cover is None or table is None:
             worded: Iterable[re.Match[str]] = rules.words_re.finditer(text)
         else:
-            starts = rules.words_table.candidates(text).get("words", ())
+            starts = table.candidates(text).get("number:words", ())
             worded = matches(rules.words_re, text, starts)
         for m in worded:
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):

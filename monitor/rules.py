@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,8 @@ class Cues:
     # "<lang>_before" (the text before a place name ends so: "in ", "в ") and "<lang>_form"
     # (the name's own form: Kazakh "Кореяда"): a place named as where something is
     locative: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
-    # lang -> the groups that have a cover, so that each is tried only where it may start
+    # lang -> where the groups that have a cover may start ("cue:<group>"), so that each is
+    # tried only there; load_rules shares one table per language among all the rules
     tables: dict[str, PrefixTable] = field(default_factory=dict)
     # (group, lang) -> for a group without a cover, strings one of which each match holds
     required: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
@@ -142,13 +143,21 @@ class Cues:
                 if needed is not None and not any(n in folded(text) for n in needed):
                     continue
                 spans = [m.span() for m in rx.finditer(text)]
-            elif name in starts:
-                spans = scan(rx, text, starts[name])
+            elif (positions := starts.get(f"cue:{name}")) is not None:
+                spans = scan(rx, text, positions)
             else:
                 continue
             if spans:
                 out[name] = spans
         return out
+
+    def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
+        """The covers of the groups in `lang`, by their names in `tables`."""
+        return {
+            f"cue:{name}": cover
+            for (name, of), cover in self.covers.items()
+            if of == lang and cover is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -186,19 +195,22 @@ class Rules:
     metrics: dict[str, Metric]
     statuses: Any  # monitor.statuses.StatusRules
     examples: dict[str, list[dict[str, Any]]]  # file name -> its [[example]] tables
-    # the vocabularies that have a cover, by dim: where their names may start
-    vocab_table: PrefixTable = field(default_factory=lambda: PrefixTable({}))
+    # lang -> where every pattern that has a cover may start, in one table shared by the cues,
+    # the vocabularies ("vocab:<dim>"), the dates, the number words and the statuses: one look
+    # at a sentence serves all of them
+    tables: dict[str, PrefixTable] = field(default_factory=dict)
 
-    def find_vocabs(self, text: str) -> dict[str, list[Hit]]:
+    def find_vocabs(self, text: str, lang: str) -> dict[str, list[Hit]]:
         """`Vocab.find` of every vocabulary, keyed by dim, from one look at `text`."""
-        return {dim: self.find_vocab(dim, text) for dim in self.vocabs}
+        return {dim: self.find_vocab(dim, text, lang) for dim in self.vocabs}
 
-    def find_vocab(self, dim: str, text: str) -> list[Hit]:
-        """`Vocab.find` of the dim's vocabulary, where `vocab_table` says its names may start."""
+    def find_vocab(self, dim: str, text: str, lang: str) -> list[Hit]:
+        """`Vocab.find` of the dim's vocabulary, where `tables` says its names may start."""
         vocab = self.vocabs[dim]
-        if vocab.cover is None:
+        table = self.tables.get(lang)
+        if vocab.cover is None or table is None:
             return vocab.find(text)
-        return vocab.find(text, self.vocab_table.candidates(text).get(dim, ()))
+        return vocab.find(text, table.candidates(text).get(f"vocab:{dim}", ()))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -333,20 +345,10 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
             covers[(name, lang)] = cover_of(str_list(table, lang, file, name))
             if covers[(name, lang)] is None:
                 required[(name, lang)] = required_of(str_list(table, lang, file, name))
-    tables = {
-        lang: PrefixTable.of(
-            {name: cover for (name, of), cover in covers.items() if of == lang and cover}
-        )
-        for lang in LANGS
-    }
-    return Cues(
-        groups=groups,
-        partitive=partitive,
-        covers=covers,
-        locative=locative,
-        tables=tables,
-        required=required,
+    cues = Cues(
+        groups=groups, partitive=partitive, covers=covers, locative=locative, required=required
     )
+    return replace(cues, tables={lang: PrefixTable.of(cues.prefix_covers(lang)) for lang in LANGS})
 
 
 def _condition(
@@ -520,5 +522,20 @@ def load_rules(path: Path | str | None = None) -> Rules:
             if not isinstance(item, dict) or not isinstance(item.get("text"), str):
                 raise RulesError(name, f"example[{i}]", "an example needs a text")
         examples[name] = ex
-    vocab_table = PrefixTable.of({d: v.cover for d, v in vocabs.items() if v.cover is not None})
-    return Rules(root, numbers, dates, cues, vocabs, metrics, statuses, examples, vocab_table)
+    tables = {}
+    for lang in LANGS:
+        covers = {f"vocab:{d}": v.cover for d, v in vocabs.items() if v.cover is not None}
+        covers |= cues.prefix_covers(lang) | dates.prefix_covers() | numbers.prefix_covers()
+        covers |= statuses.prefix_covers(lang)
+        tables[lang] = PrefixTable.of(covers)
+    return Rules(
+        root,
+        replace(numbers, tables=tables),
+        replace(dates, tables=tables),
+        replace(cues, tables=tables),
+        vocabs,
+        metrics,
+        replace(statuses, tables=tables),
+        examples,
+        tables,
+    )

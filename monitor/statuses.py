@@ -45,22 +45,27 @@ class StatusRules:
     context_sentences: int
     window: int
     talk_phase: list[str]
-    # lang -> where "subject" and the triggers ("status:<name>") may start
+    # lang -> the covers of the subject ("status-subject") and the triggers ("status:<name>"),
+    # and where they may start (load_rules shares one table per language among all the rules)
+    covers: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     tables: dict[str, PrefixTable] = field(default_factory=dict)
+
+    def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
+        return dict(self.covers.get(lang, {}))
 
     def finds(
         self, name: str, rx: re.Pattern[str], text: str, lang: str
     ) -> Iterable[re.Match[str]]:
         """`rx.finditer(text)` for the pattern `name` of `tables`, tried only where it may start."""
         table = self.tables.get(lang)
-        if table is None or name not in table.names:
+        if table is None or name not in self.covers.get(lang, {}):
             return rx.finditer(text)
         return matches(rx, text, table.candidates(text).get(name, ()))
 
     def says(self, name: str, rx: re.Pattern[str], text: str, lang: str) -> bool:
         """Whether `rx` matches somewhere in `text` (`rx.search`), through `tables`."""
         table = self.tables.get(lang)
-        if table is None or name not in table.names:
+        if table is None or name not in self.covers.get(lang, {}):
             return rx.search(text) is not None
         match = rx.match
         return any(match(text, pos) for pos in table.candidates(text).get(name, ()))
@@ -133,13 +138,14 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         window=int(data.get("window", 45)),
         talk_phase=talk_phase,
     )
-    tables = {}
+    covers = {}
     for lang in LANGS:
         named = {f"status:{name}": by_lang.get(lang) for name, by_lang in triggers.items()}
-        named["subject"] = rules.subject.get(lang)
-        covers = {name: anchored_cover(rx) for name, rx in named.items() if rx is not None}
-        tables[lang] = PrefixTable.of({n: c for n, c in covers.items() if c is not None})
-    return replace(rules, tables=tables)
+        named["status-subject"] = rules.subject.get(lang)
+        found = {name: anchored_cover(rx) for name, rx in named.items() if rx is not None}
+        covers[lang] = {name: cover for name, cover in found.items() if cover is not None}
+    tables = {lang: PrefixTable.of(covers[lang]) for lang in LANGS}
+    return replace(rules, covers=covers, tables=tables)
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,7 @@ def _labour_said(rules: StatusRules, text: str, lang: str) -> bool:
 def find_triggers(rules: StatusRules, text: str, lang: str) -> list[Trigger]:
     """Unguarded status triggers in one sentence that speaks of an agreement or talks."""
     subject = rules.subject.get(lang)
-    if not subject or not rules.says("subject", subject, text, lang):
+    if not subject or not rules.says("status-subject", subject, text, lang):
         return []
     veto = rules.topic_veto.get(lang)
     if veto and veto.search(text) and not _labour_said(rules, text, lang):

@@ -54,10 +54,11 @@ def test_indexed_gazetteer_finds_what_trying_every_position_finds(dim: str) -> N
 
 def test_all_gazetteers_at_once_find_what_each_finds_alone() -> None:
     for text in _texts():
-        together = RULES.find_vocabs(text)
-        assert list(together) == list(RULES.vocabs)
-        for dim, vocab in RULES.vocabs.items():
-            assert together[dim] == vocab.find(text), (dim, text[:200])
+        for lang in ("en", "ru", "kk"):
+            together = RULES.find_vocabs(text, lang)
+            assert list(together) == list(RULES.vocabs)
+            for dim, vocab in RULES.vocabs.items():
+                assert together[dim] == vocab.find(text), (dim, text[:200])
 
 
 def test_cue_prefilter_skips_no_match() -> None:
@@ -199,8 +200,9 @@ def test_dates_tried_where_the_table_says_are_the_dates_found_everywhere() -> No
 
     from monitor.dates import find_dates
 
-    everywhere = replace(RULES.dates, table=PrefixTable({}))
-    assert RULES.dates.table.names  # the shapes that start with a word have a cover
+    everywhere = replace(RULES.dates, tables={})
+    assert RULES.dates.covers  # the shapes that start with a word have a cover
+    assert RULES.dates.tables["ru"] is RULES.cues.tables["ru"]  # one look serves both
     for text, lang in _sentences():
         got = find_dates(RULES.dates, text, lang, "2025-06-01")
         assert got == find_dates(everywhere, text, lang, "2025-06-01"), text
@@ -214,7 +216,7 @@ def test_numbers_found_with_the_gates_are_the_numbers_found_without() -> None:
     ungated = replace(
         RULES.numbers,
         words_cover=None,
-        words_table=PrefixTable({}),
+        tables={},
         masks_any=None,
         currency_before_any=None,
         currency_after_any=None,
