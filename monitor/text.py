@@ -58,8 +58,19 @@ _CHAR_MAP = str.maketrans(
     }
 )
 
+# str.translate with a dict looks up every character; the few that need a change are found
+# faster by one character-class search (some 15x on a page of news text).
+_CHAR_REPLACE = {chr(k): v or "" for k, v in _CHAR_MAP.items()}
+_CHAR_FIND = re.compile("[" + "".join(re.escape(c) for c in _CHAR_REPLACE) + "]")
+
+
+def _replace_char(match: re.Match[str]) -> str:
+    return _CHAR_REPLACE[match.group(0)]
+
+
 # Latin letters that look Cyrillic, repaired only inside words that are otherwise Cyrillic.
 _LATIN_TO_CYR = str.maketrans("aceopxiyACEOPXIKMHTB", "асеорхіуАСЕОРХІКМНТВ")
+_MIXED_SCRIPT = re.compile(r"[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]")
 _MIXED_WORD = re.compile(r"\w*[а-яёәғқңөұүһі]\w*[a-z]\w*|\w*[a-z]\w*[а-яёәғқңөұүһі]\w*", re.I)
 
 
@@ -72,9 +83,9 @@ def _fix_mixed(match: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """Return `text` in the form the rules are written for (see rules/README.md)."""
-    text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
+    text = _CHAR_FIND.sub(_replace_char, unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if re.search(r"[a-z][а-яё]|[а-яё][a-z]", text, re.I):
+    if _MIXED_SCRIPT.search(text):
         text = _MIXED_WORD.sub(_fix_mixed, text)
     return text
 
@@ -113,32 +124,34 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_LATIN = re.compile(r"[a-zA-Z]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_KK = re.compile("[" + "".join(sorted(KK_LETTERS)) + "]")
+# Letters of each script are counted as what is left of a text without the runs of other
+# characters: about twice as fast as listing every letter with findall.
+_NOT_LATIN = re.compile(r"[^a-zA-Z]+")
+_NOT_CYRILLIC = re.compile(r"[^\u0400-\u04ff]+")
+_NOT_KK = re.compile("[^" + "".join(sorted(KK_LETTERS)) + "]+")
 
 
 def detect_language(text: str) -> str:
     """'kk', 'ru' or 'en' from the letters used; Kazakh when its own letters are common."""
     sample = text[:20000]
-    latin = len(_LATIN.findall(sample))
-    cyr = len(_CYRILLIC.findall(sample))
+    latin = len(_NOT_LATIN.sub("", sample))
+    cyr = len(_NOT_CYRILLIC.sub("", sample))
     if latin > cyr:
         return "en"
-    if cyr and len(_KK.findall(sample)) / cyr > 0.015:
+    if cyr and len(_NOT_KK.sub("", sample)) / cyr > 0.015:
         return "kk"
     return "ru" if cyr else "en"
 
 
 def sentence_language(text: str, doc_lang: str) -> str:
     """The language of one sentence, with the document's language as the prior."""
-    latin = len(_LATIN.findall(text))
-    cyr = len(_CYRILLIC.findall(text))
+    latin = len(_NOT_LATIN.sub("", text))
+    cyr = len(_NOT_CYRILLIC.sub("", text))
     if latin > cyr:
         return "en"
     if not cyr:
         return doc_lang
-    kk = len(_KK.findall(text))
+    kk = len(_NOT_KK.sub("", text))
     if doc_lang == "kk":
         # a Russian quotation in a Kazakh article has none of the Kazakh letters
         return "ru" if kk == 0 and cyr >= 25 else "kk"
