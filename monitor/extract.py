@@ -145,6 +145,14 @@ def _grouped(text: str, hits: list[Hit]) -> list[tuple[Hit, tuple[int, int]]]:
     return out
 
 
+@dataclass(frozen=True)
+class _At:
+    """A span of the sentence, where a `_Span` is asked for."""
+
+    start: int
+    end: int
+
+
 class _Span(Protocol):
     start: int
     end: int
@@ -637,19 +645,49 @@ class _Reader:
     ) -> bool:
         """ "Кореяда 300 мыңға жуық шетелдік еңбек етеді", "in Korea, 300,000 foreigners work":
         the number is placed in another country (a country's name attached to it in the
-        locative, `[locative]` in cues.toml), and the sentence does not say "in Kazakhstan"."""
+        locative, `[locative]` in cues.toml), or "South Korea admits 130,000 foreign workers":
+        another state named before it takes them in (`hosting`, not "from Korea": `[ablative]`),
+        and the sentence does not say "in Kazakhstan"."""
         if "in_kazakhstan" in cues:
             return False
-        before = self.rules.cues.locative.get(f"{lang}_before")
-        form = self.rules.cues.locative.get(f"{lang}_form")
-        for h in vocab.get("country", []):
+        cue_rules = self.rules.cues
+        before = cue_rules.locative.get(f"{lang}_before")
+        form = cue_rules.locative.get(f"{lang}_form")
+        countries = vocab.get("country", [])
+        kz_named = any(h.value == "KZ" and not h.adj for h in countries)
+        for h in countries:
             if h.adj or h.value == "KZ" or _owner(text, h.start, h.end, qs) != i:
                 continue
             if before and before.search(text, max(0, h.start - 20), h.start):
                 return True
             if form and form.fullmatch(text, h.start, h.end):
                 return True
+            if not kz_named and h.end <= qs[i].start and self._hosts(text, lang, h, qs, i, cues):
+                return True
         return False
+
+    def _hosts(
+        self,
+        text: str,
+        lang: str,
+        h: Hit,
+        qs: list[Quantity],
+        i: int,
+        cues: dict[str, list[tuple[int, int]]],
+    ) -> bool:
+        """Whether the state `h`, named before number `i`, is said to take its people in: a
+        `hosting` verb of the number's clause, the state not named as where they come from."""
+        ablative = self.rules.cues.ablative
+        before = ablative.get(f"{lang}_before")
+        form = ablative.get(f"{lang}_form")
+        if (before and before.search(text, max(0, h.start - 20), h.start)) or (
+            form and form.fullmatch(text, h.start, h.end)
+        ):
+            return False
+        return any(
+            _owner(text, start, end, qs) == i and _clause_breaks(text, h, _At(start, end)) == 0
+            for start, end in cues.get("hosting", [])
+        )
 
     def _part_of_topic(self, text: str, q: Quantity, metric: Metric) -> bool:
         """ "Employers accounted for 318 of the violations": a part of the figure before."""

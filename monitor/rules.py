@@ -124,6 +124,7 @@ class Cues:
     # "<lang>_before" (the text before a place name ends so: "in ", "в ") and "<lang>_form"
     # (the name's own form: Kazakh "Кореяда"): a place named as where something is
     locative: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    ablative: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     # lang -> where the groups that have a cover may start ("cue:<group>"), so that each is
     # tried only there; load_rules shares one table per language among all the rules
     tables: dict[str, PrefixTable] = field(default_factory=dict)
@@ -320,6 +321,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
     groups = {}
     partitive: dict[str, re.Pattern[str] | None] = {}
     locative: dict[str, re.Pattern[str] | None] = {}
+    ablative: dict[str, re.Pattern[str] | None] = {}
     covers: dict[tuple[str, str], frozenset[str] | None] = {}
     required: dict[tuple[str, str], frozenset[str] | None] = {}
     for name, table in data.items():
@@ -327,9 +329,9 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
             continue
         if not isinstance(table, dict):
             raise RulesError(file, name, "expected a table")
-        if name in ("partitive", "locative"):
-            into = partitive if name == "partitive" else locative
-            if name == "locative":
+        if name in ("partitive", "locative", "ablative"):
+            into = {"partitive": partitive, "locative": locative, "ablative": ablative}[name]
+            if name != "partitive":
                 keys = [f"{lang}_{kind}" for lang in LANGS for kind in ("before", "form")]
                 check_keys(table, keys, file, name)
             for key, pattern in table.items():
@@ -346,7 +348,12 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
             if covers[(name, lang)] is None:
                 required[(name, lang)] = required_of(str_list(table, lang, file, name))
     cues = Cues(
-        groups=groups, partitive=partitive, covers=covers, locative=locative, required=required
+        groups=groups,
+        partitive=partitive,
+        covers=covers,
+        locative=locative,
+        ablative=ablative,
+        required=required,
     )
     return replace(cues, tables={lang: PrefixTable.of(cues.prefix_covers(lang)) for lang in LANGS})
 
