@@ -1014,9 +1014,7 @@ def _statuses(
                 named.append(h.value)
         triggers = find_triggers(srules, sent.text, sent.lang)
         if triggers:
-            parties = named
-            if not parties and context and index - context[0] <= srules.context_sentences:
-                parties = context[1]
+            parties = named or _context_parties(rules, sents, index, context)
             dates = find_dates(rules.dates, sent.text, sent.lang, published)
             kz_named = any(h.value == "KZ" for h in all_hits)
             hits = [h for h in all_hits if h.value != "KZ"]
@@ -1065,6 +1063,24 @@ def _statuses(
             evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
             out.append(Status(cp, status, status == current, lang, evidence, year or published))
     return out
+
+
+def _context_parties(
+    rules: Rules, sents: list[Sentence], index: int, context: tuple[int, list[str]] | None
+) -> list[str]:
+    """The states a status sentence naming none speaks of: those of the nearest agreement
+    sentence (or question) at most `context_sentences` before, or of a nearer sentence that
+    names exactly one ("The UK took 3,000 workers this year. The text of the agreement is under
+    discussion"); none when the nearest sentence naming states names several."""
+    srules = rules.statuses
+    for back in range(index - 1, max(-1, index - srules.context_sentences - 1), -1):
+        if context and context[0] == back:
+            return context[1]
+        sent = sents[back]
+        named = {h.value for h in rules.find_vocab("country", sent.text, sent.lang)} - {"KZ"}
+        if named:
+            return list(named) if len(named) == 1 else []
+    return []
 
 
 _CLAUSE_BREAK = re.compile(
