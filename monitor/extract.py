@@ -499,6 +499,8 @@ class _Reader:
             return False
         if not metric.min_value <= q.value <= metric.max_value:
             return False
+        if metric.no_ranges and q.value_max is not None:
+            return False
         if any(v in attached for v in _vetoes(metric, cues)):
             return False
         # "106 foreign nationals" is not a count of offences, "1,600 offences" not of people

@@ -519,7 +519,7 @@ def find_quantities(
             skip_until = q.end
         elif out and _range_start(text, out[-1], start):
             out.pop()  # "от 900 до 1500 долларов в месяц": the range is a wage as a whole
-    return _merge_ranges(text, _merge_compounds(rules, text, out))
+    return _merge_ranges(text, _merge_compounds(rules, text, out), lang)
 
 
 def _range_start(text: str, low: Quantity, high_start: int) -> bool:
@@ -685,16 +685,55 @@ _RANGE_WORDS = {
 }
 
 
-def _merge_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
-    """'between 1,000 and 2,000', 'от 3 до 5 тысяч': one quantity from the lower end."""
+# "39 320 теңгеден 196 600 теңгеге дейін": a Kazakh range, the low end in the ablative, the
+# high end with "дейін"; unless a verb of change follows ("... дейін өсті": grew to)
+_KK_RANGE_LOW = re.compile(r"(?:дан|ден|тан|тен|нан|нен)$", re.I)
+_KK_RANGE_CHANGE = re.compile(
+    r"\s*дейін\s+(?:\w+\s+)?(?:арт|өс|көбей|азай|кемі|қысқар|төменде|ұлғай)\w*", re.I
+)
+# "KZT 39,320 to 196,600": a sum and a bare number after "to" are a range of that currency,
+# unless a verb of change comes before ("rose from KZT 40 million to 48 million")
+_EN_RANGE_LINK = re.compile(r"\s*(?:to|-)\s*", re.I)
+_EN_CHANGE_FROM = re.compile(
+    r"\b(?:rose|risen|grew|grown|increased|decreased|fell|fallen|dropped|climbed|declined|"
+    r"jumped|surged|went\s+(?:up|down))\s+from\s+\S*\s*$",
+    re.I,
+)
+
+
+def _unmarked_range(text: str, q: Quantity, nxt: Quantity, lang: str) -> bool:
+    """A range written without a word before its low end (`_RANGE_WORDS`)."""
+    between = text[q.end : nxt.start]
+    if lang == "kk":
+        return (
+            _KK_RANGE_LOW.search(text, q.start, q.end) is not None
+            and (not between or between.isspace())
+            and nxt.bound == "at_most"
+            and q.unit in (None, nxt.unit)
+            and _KK_RANGE_CHANGE.match(text, nxt.end) is None
+        )
+    if lang == "en":
+        return (
+            q.unit is not None
+            and nxt.unit is None
+            and _EN_RANGE_LINK.fullmatch(between) is not None
+            and _EN_CHANGE_FROM.search(text, max(0, q.start - 40), q.start) is None
+        )
+    return False
+
+
+def _merge_ranges(text: str, quantities: list[Quantity], lang: str = "") -> list[Quantity]:
+    """'between 1,000 and 2,000', 'от 3 до 5 тысяч', '39 320 теңгеден 196 600 теңгеге дейін':
+    one quantity from the lower end."""
     out: list[Quantity] = []
     i = 0
     while i < len(quantities):
         q = quantities[i]
         if i + 1 < len(quantities):
             nxt = quantities[i + 1]
+            unmarked = _unmarked_range(text, q, nxt, lang)
             for lead, link in _RANGE_WORDS.values():
-                if (
+                if unmarked or (
                     lead
                     and link
                     and lead.search(text[max(0, q.start - 12) : q.start])
@@ -710,7 +749,7 @@ def _merge_ranges(text: str, quantities: list[Quantity]) -> list[Quantity]:
                             nxt.end,
                             low,
                             q.bound if q.bound != "exact" else "at_least",
-                            nxt.unit,
+                            nxt.unit or q.unit,  # "KZT 39,320 to 196,600"
                             nxt.value,
                         )
                     )

@@ -184,6 +184,9 @@ class Metric:
     # it counts people in Kazakhstan: a number its sentence places in another country
     # ("в Корее работают 300 тыс. иностранцев") is that country's, not a figure
     counted_in_kazakhstan: bool = False
+    # a range ("from KZT 39,320 to 196,600") is never one of its figures: for fines it is the
+    # scale the law sets, not a sum imposed
+    no_ranges: bool = False
 
 
 @dataclass(frozen=True)
@@ -427,6 +430,7 @@ def compile_metrics(
                 "carry",
                 "shared",
                 "counted_in_kazakhstan",
+                "no_ranges",
             ],
             file,
             name,
@@ -488,6 +492,7 @@ def compile_metrics(
             defaults={dim: dict(v) for dim, v in defaults.items()},
             shared=str_list(table, "shared", file, name),
             counted_in_kazakhstan=_flag(table, "counted_in_kazakhstan", file, name),
+            no_ranges=_flag(table, "no_ranges", file, name),
         )
     return metrics
 
