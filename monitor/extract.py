@@ -198,9 +198,12 @@ def _resolve_actors(
     foreign = list(cues.get("actor_foreign", []))
     for h in countries:
         # "Uzbekistan has more than 2 million citizens abroad": the people a state has
-        verb = next((v for v in cues.get("state_has", []) if 0 <= v[0] - h.end <= 2), None)
+        # "у Узбекистана ... граждан": the word may stand before the state's name too
+        has = cues.get("state_has", [])
+        verb = next((v for v in has if 0 <= v[0] - h.end <= 2 or 0 <= h.start - v[1] <= 1), None)
         if verb and h.value != "KZ" and not h.adj:
-            foreign += [(s, e) for s, e in people if verb[1] <= s <= verb[1] + 60]
+            after = max(verb[1], h.end)
+            foreign += [(s, e) for s, e in people if after <= s <= after + 60]
     for s, e in cues.get("their_citizens", []):
         # "Kyrgyzstan reported that 1.2 million of its citizens work abroad"
         states = [h for h in countries if h.end <= s and not h.adj]
@@ -649,8 +652,9 @@ class _Reader:
         the number is placed in another country (a country's name attached to it in the
         locative, `[locative]` in cues.toml), or "South Korea admits 130,000 foreign workers":
         another state named before it takes them in (`hosting`, not "from Korea": `[ablative]`),
-        and the sentence does not say "in Kazakhstan"."""
-        if "in_kazakhstan" in cues:
+        and the number's clause does not say "in Kazakhstan"."""
+        q = qs[i]
+        if any(_clause_breaks(text, _At(s, e), q) == 0 for s, e in cues.get("in_kazakhstan", [])):
             return False
         cue_rules = self.rules.cues
         before = cue_rules.locative.get(f"{lang}_before")
