@@ -324,6 +324,16 @@ class _Reader:
                 metric = prev.metric
             inherit: dict[str, list[str]] | None = None
             part = False
+            before = next((b for b in reversed(bound) if b is not None), None)
+            if (
+                metric is None
+                and before is not None
+                and any(before.q.end <= s < q.start for s, _ in cues.get("anaphora", []))
+                and self._fits(text, q, before.metric, attached, cues)
+            ):
+                # "Южная Корея: 14 тыс. человек, из них порядка 10 тыс. - без документов":
+                # "of them" after a figure of the same sentence is a part of that figure
+                metric, inherit, part = before.metric, dict(before.dims), True
             if metric is None and self.quiet:
                 self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
