@@ -322,6 +322,14 @@ class _Reader:
                 # "из России возвращены 410 граждан, из Южной Кореи - 1 120": an item with no
                 # word of its own continues the metric of the item before it
                 metric = prev.metric
+            elif (
+                metric is None
+                and prev is not None
+                and "respectively" in cues
+                and _LIST_LINK.fullmatch(text, prev.q.end, q.start)
+                and self._fits(text, q, prev.metric, attached, cues)
+            ):
+                metric = prev.metric  # "870 and 410 respectively": one list, one metric
             inherit: dict[str, list[str]] | None = None
             part = False
             before = next((b for b in reversed(bound) if b is not None), None)
@@ -377,7 +385,7 @@ class _Reader:
                 # breakdown right after its total, in the same paragraph, is of the same date
                 b.parent_as_of = self.topic.as_of
             for dim, vocab_name in metric.dims.items():
-                values = self._dim_values(
+                values = _respectively(text, qs, i, vocab[vocab_name], cues) or self._dim_values(
                     text, qs, i, vocab[vocab_name], cues, dim in metric.adjectives
                 )
                 if not values and dim in metric.shared:
@@ -915,6 +923,28 @@ def _dated_apart(text: str, qs: list[Quantity], b: _Bound, dates: list[DateRef])
         d.value and not d.relative and not d.comparison and _owner(text, d.start, d.end, qs) == i
         for d in dates
     )
+
+
+_LIST_LINK = re.compile(r"\s*(?:,|-|and|и|және|мен|бен|пен)?\s*", re.I)
+
+
+def _respectively(
+    text: str, qs: list[Quantity], i: int, hits: list[Hit], cues: dict[str, list[tuple[int, int]]]
+) -> list[str]:
+    """ "Indian and South Korean nationals number 870 and 410 respectively": the value of
+    number `i` when the sentence says "respectively" and names as many values before a list
+    of numbers as the list has; none otherwise."""
+    if "respectively" not in cues:
+        return []
+    first = last = i
+    while first > 0 and _LIST_LINK.fullmatch(text, qs[first - 1].end, qs[first].start):
+        first -= 1
+    while last + 1 < len(qs) and _LIST_LINK.fullmatch(text, qs[last].end, qs[last + 1].start):
+        last += 1
+    values = list(dict.fromkeys(h.value for h in hits if h.end <= qs[first].start))
+    if last == first or len(values) != last - first + 1:
+        return []
+    return [values[i - first]]
 
 
 def _vetoes(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> list[str]:
