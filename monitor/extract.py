@@ -295,7 +295,8 @@ class _Reader:
         vocab = self.rules.find_vocabs(text, sent.lang)
         _resolve_actors(text, sent.lang, cues, vocab.get("country", []))
         vocab["country"] = _places(vocab.get("country", []), cues.get("place_nouns", []))
-        satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
+        present = _present(cues, vocab)
+        satisfied = [m for m in self.rules.metrics.values() if _satisfied(m, present)]
         qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
         qs = self._elided_currency(index, text, qs, cues)
         owners = {
@@ -471,7 +472,8 @@ class _Reader:
             return
         cues = self.rules.cues.find(sent.text, sent.lang)
         vocab = self.rules.find_vocabs(sent.text, sent.lang)
-        satisfied = [m for m in self.rules.metrics.values() if self._satisfied(m, cues, vocab)]
+        present = _present(cues, vocab)
+        satisfied = [m for m in self.rules.metrics.values() if _satisfied(m, present)]
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
             self.topic = _Topic(last, index, {}, question=sent.text.rstrip().endswith("?"))
@@ -488,22 +490,6 @@ class _Reader:
                 self.topic = _Topic(metric, index, dims, self.topic.as_of, sent.paragraph)
 
     # -- metric choice -------------------------------------------------------------------
-    def _satisfied(
-        self, metric: Metric, cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]]
-    ) -> bool:
-        return any(
-            all(any(self._present(item, cues, vocab) for item in group) for group in condition)
-            for condition in metric.require
-        )
-
-    @staticmethod
-    def _present(
-        item: str, cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]]
-    ) -> bool:
-        if item.startswith("@"):
-            return any(not h.adj and h.value != "KZ" for h in vocab.get(item[1:], []))
-        return bool(cues.get(item))
-
     @staticmethod
     def _last_anchor(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> int:
         return max((s for g in metric.anchor for s, _ in cues.get(g, [])), default=-1)
@@ -945,6 +931,24 @@ def _respectively(
     if last == first or len(values) != last - first + 1:
         return []
     return [values[i - first]]
+
+
+def _present(cues: dict[str, list[tuple[int, int]]], vocab: dict[str, list[Hit]]) -> set[str]:
+    """The cue groups a sentence has, and "@<vocab>" for each vocabulary naming a value other
+    than Kazakhstan in it: what metric conditions ask for."""
+    present = {name for name, spans in cues.items() if spans}
+    present.update(
+        f"@{dim}" for dim, hits in vocab.items() if any(not h.adj and h.value != "KZ" for h in hits)
+    )
+    return present
+
+
+def _satisfied(metric: Metric, present: set[str]) -> bool:
+    """Whether one of the metric's conditions holds: each of its groups has a cue group, or
+    an "@<vocab>" value other than Kazakhstan, that the sentence has (`present`)."""
+    return any(
+        all(not present.isdisjoint(group) for group in condition) for condition in metric.require
+    )
 
 
 def _vetoes(metric: Metric, cues: dict[str, list[tuple[int, int]]]) -> list[str]:
