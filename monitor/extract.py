@@ -158,6 +158,23 @@ class _Span(Protocol):
     end: int
 
 
+_ITEM_BREAK = re.compile(r"[,;:)]|\s-\s")
+
+
+def _named_before(text: str, hits: list[Hit], qs: Sequence[_Span], i: int) -> bool:
+    """Whether a value other than Kazakhstan is named in front of number `i`, after the
+    number before it, and belongs to it."""
+    before = qs[i - 1].end if i else 0
+    return any(
+        before <= h.start
+        and h.end <= qs[i].start
+        and h.value != "KZ"
+        and not h.adj
+        and _owner(text, h.start, h.end, qs) == i
+        for h in hits
+    )
+
+
 def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
     """Index of the quantity (or trigger) a word at [start, end) belongs to (module docstring)."""
     if not qs:
@@ -742,6 +759,15 @@ class _Reader:
         already has its name in front of it ("Kyrgyzstan, with $174.3 million, and
         Tajikistan, with $121 million"), a name standing between goes to the next number."""
         owner = _owner(text, start, end, qs)
+        if owner is not None and owner + 1 == len(qs) and qs[owner].end <= start:
+            # "South Korea follows with around 15,000, then Germany": after the last number
+            # and cut off from it, a name that has no number of its own, when the number
+            # already has its name in front of it
+            if _ITEM_BREAK.search(text, qs[owner].end, start) and _named_before(
+                text, hits, qs, owner
+            ):
+                return None
+            return owner
         if owner is None or owner + 1 >= len(qs) or not qs[owner].end <= start:
             return owner
         left, right = qs[owner], qs[owner + 1]
@@ -749,16 +775,7 @@ class _Reader:
         seps_right = len(_SEPARATOR.findall(text, end, right.start))
         if seps_left != seps_right:
             return owner
-        before = qs[owner - 1].end if owner else 0
-        named_before = any(
-            before <= h.start
-            and h.end <= left.start
-            and h.value != "KZ"
-            and not h.adj
-            and _owner(text, h.start, h.end, qs) == owner
-            for h in hits
-        )
-        return owner + 1 if named_before else owner
+        return owner + 1 if _named_before(text, hits, qs, owner) else owner
 
     # -- structure inside a sentence -----------------------------------------------------
     @staticmethod
@@ -1046,9 +1063,13 @@ def _statuses(
     pub_year = int(published[:4]) if published else None
     for index, sent in enumerate(sents):
         subject = srules.subject.get(sent.lang)
-        if not (subject and srules.says("status-subject", subject, sent.text, sent.lang)):
-            if sent.text.rstrip().endswith("?"):
-                # "Where do things stand with South Korea?": the answer speaks of it
+        question = sent.text.rstrip().endswith("?")
+        if question or not (
+            subject and srules.says("status-subject", subject, sent.text, sent.lang)
+        ):
+            if question:
+                # "How are the talks with Korea going?" asks, it does not tell a status; the
+                # answer speaks of the state it names
                 asked = [
                     h.value
                     for h in rules.find_vocab("country", sent.text, sent.lang)
