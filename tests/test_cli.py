@@ -173,11 +173,11 @@ def test_rules_check_reports_unknown_keys_and_bad_toml(rules_copy: Path) -> None
     ("replacement", "message"),
     [
         (
-            'veto_unless = { students = ["wroking"] }',
+            'veto_unless = { students = ["wroking"], not_work = ["work_visa"] }',
             "citizens_abroad.veto_unless.students: unknown cue group 'wroking'",
         ),
         (
-            'veto_unless = { tourists = ["working"] }',
+            'veto_unless = { tourists = ["working"], not_work = ["work_visa"] }',
             "citizens_abroad.veto_unless.tourists: not one of its vetoes",
         ),
     ],
@@ -187,10 +187,9 @@ def test_rules_check_names_a_bad_veto_exception(
 ) -> None:
     metrics = rules_copy / "metrics.toml"
     text = metrics.read_text(encoding="utf-8")
-    assert 'veto_unless = { students = ["working"] }' in text
-    metrics.write_text(
-        text.replace('veto_unless = { students = ["working"] }', replacement), encoding="utf-8"
-    )
+    original = 'veto_unless = { students = ["working"], not_work = ["work_visa"] }'
+    assert original in text
+    metrics.write_text(text.replace(original, replacement), encoding="utf-8")
     proc = run("--rules", str(rules_copy), "rules", "check")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert f"metrics.toml: {message}" in proc.stderr
@@ -213,7 +212,9 @@ def test_rules_check_names_a_flag_that_is_not_boolean_and_a_bad_locative_key(
     metrics.write_text(text, encoding="utf-8")
     cues = rules_copy / "cues.toml"
     cues.write_text(
-        cues.read_text(encoding="utf-8").replace("en_before = ", "en_befor = ", 1),
+        cues.read_text(encoding="utf-8").replace(
+            "[locative]\nen_before = ", "[locative]\nen_befor = ", 1
+        ),
         encoding="utf-8",
     )
     proc = run("--rules", str(rules_copy), "rules", "check")
