@@ -122,6 +122,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
             "context",
             "masks",
             "years",
+            "not_words",
             "example",
         ],
         file,
@@ -154,10 +155,21 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         *str_list(halves, "one_and_half", file, "halves"),
     ]
     alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True) + half_words
+    not_words = data.get("not_words", {})
+    check_keys(not_words, LANGS, file, "not_words")
+    unlike = union(
+        [p for lang in LANGS for p in str_list(not_words, lang, file, "not_words")],
+        file,
+        "not_words",
+        anchor=False,
+    )
     words_re = None
     if alternatives:
-        # a Kazakh case or possessive suffix may follow: "екі жарым мыңы", "бес мыңнан"
+        # a Kazakh case or possessive suffix may follow: "екі жарым мыңы", "бес мыңнан"; a
+        # word that only looks so ("үшін", for; "жүзеге") starts none
         one = "(?:" + "|".join(alternatives) + r")(?:-?[а-яәғқңөұүһі]{1,6})?"
+        if unlike is not None:
+            one = rf"(?!(?:{unlike.pattern})(?!\w)){one}"
         words_re = re.compile(rf"(?<!\w){one}(?:(?:\s+|-)(?:(?:and|және)\s+)?{one})*(?!\w)", re.I)
 
     bounds = data.get("bounds", {})
