@@ -291,12 +291,18 @@ class _Reader:
         self.year: str | None = None  # the year the article last named, for "a year earlier"
         self.previous: Sentence | None = None  # the sentence read last, and the one before it
         self.before: Sentence | None = None
+        self.listing = False  # the sentence before opened a list (":") or was an item of one
+        self.item = False  # this sentence is an item of such a list
 
     # -- one sentence --------------------------------------------------------------------
     def read(self, index: int, sent: Sentence) -> None:
         self.index = index
         self.before, self.previous = self.previous, sent
         text = sent.text
+        # "в том числе граждане:" then "- Узбекистана - 1 620;" line by line: the items of a
+        # list after its lead-in are a breakdown of the figure before it
+        self.item = self.listing and _LIST_ITEM.match(text) is not None
+        self.listing = text.rstrip().endswith(":") or self.item
         if not may_hold_quantity(self.rules.numbers, text):
             self.quiet = (index, sent)  # read only if a later sentence needs its topic
             return
@@ -610,7 +616,7 @@ class _Reader:
             # comparing other countries ("Compare this with Tajikistan"), continues nothing
             return None, None, False
         # "The largest number came from Germany (214)": a breakdown carries on any metric
-        breakdown = any(s < q.start for s, _ in cues.get("breakdown", []))
+        breakdown = self.item or any(s < q.start for s, _ in cues.get("breakdown", []))
         if (
             has_dim
             and (breakdown or metric.carry == "dims")
@@ -992,11 +998,13 @@ def extract_text(
     return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
 
 
-_HEADING = re.compile(r"[^.!?…:;,]{1,60}")
+_HEADING = re.compile(r"[^.!?…:;,]{1,60}\??|[^.!?…;]{1,120}:")
+_LIST_ITEM = re.compile(r"\s*(?:[•·▪◦*]|-\s|\d{1,2}[.)]\s)")
 
 
 def _is_heading(text: str) -> bool:
-    """A short line without a number or closing punctuation: "Где работают", "Who they are"."""
+    """A short line without a number or closing punctuation, a short question, or a list's
+    lead-in: "Где работают", "Who they are?", "По категориям:"."""
     return _HEADING.fullmatch(text.strip()) is not None and not any(c.isdigit() for c in text)
 
 
