@@ -101,6 +101,7 @@ class _Bound:
     parent_as_of: str | None = None  # "of them": the date of the figure they are part of
     guessed: set[str] = field(default_factory=set)  # dims filled by metric defaults
     part_of: dict[str, list[str]] | None = None  # "of them": the dims of the whole
+    each: bool = False  # "по 1,8 тыс.", "1,800 each": one figure for each value named
 
 
 @dataclass
@@ -156,6 +157,20 @@ class _At:
 class _Span(Protocol):
     start: int
     end: int
+
+
+def _linked_owner(
+    text: str, span: tuple[int, int], qs: list[Quantity], links: list[tuple[int, int]]
+) -> int | None:
+    """`_owner` of a cue, but none when the cue comes after its number and a clause link
+    ("то есть", "that is") stands between them: "16 тыс. иностранцев, то есть квота выбрана
+    наполовину" says nothing of the quota's size with the 16,000 (while in "штраф до 100 МРП,
+    то есть до 393 200 тенге" the words before the link still speak of the sum after it)."""
+    owner = _owner(text, span[0], span[1], qs)
+    if owner is None or not links or qs[owner].end > span[0]:
+        return owner
+    end = qs[owner].end
+    return None if any(end <= s and e <= span[0] for s, e in links) else owner
 
 
 _ITEM_BREAK = re.compile(r"[,;:)]|\s-\s")
@@ -322,8 +337,9 @@ class _Reader:
         satisfied = [m for m in self.rules.metrics.values() if _satisfied(m, present)]
         qs = [q for i, q in enumerate(qs) if not self._is_conversion(text, qs, i)]
         qs = self._elided_currency(index, text, qs, cues)
+        links = cues.get("clause_link", [])
         owners = {
-            name: [(span, _owner(text, span[0], span[1], qs)) for span in spans]
+            name: [(span, _linked_owner(text, span, qs, links)) for span in spans]
             for name, spans in cues.items()
         }
         for dim, hits in vocab.items():
@@ -392,7 +408,7 @@ class _Reader:
                 # "Олардың мыңға жуығы рұқсатсыз жүр": "of them" names the whole before even
                 # when the sentence could stand on its own
                 inherit, part = dict(self.topic.dims), True
-            b = _Bound(q, metric)
+            b = _Bound(q, metric, each="each_one" in attached)
             if part and inherit is not None:
                 b.part_of = dict(inherit)
             elif self._part_of_topic(text, q, metric):
@@ -499,7 +515,16 @@ class _Reader:
         satisfied = [m for m in self.rules.metrics.values() if _satisfied(m, present)]
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
-            self.topic = _Topic(last, index, {}, question=sent.text.rstrip().endswith("?"))
+            question = sent.text.rstrip().endswith("?")
+            dims: dict[str, list[str]] = {}
+            if question:
+                # "Сколько казахстанцев работает в Саудовской Аравии?" - "Около 450": the
+                # answer counts what the question names
+                for dim, vocab_name in last.dims.items():
+                    named = {h.value for h in vocab[vocab_name] if not h.adj and h.value != "KZ"}
+                    if len(named) == 1:
+                        dims[dim] = sorted(named)
+            self.topic = _Topic(last, index, dims, question=question)
         elif self.topic and self._last_anchor(self.topic.metric, cues) >= 0:
             # "Outgoing transfers by country:" before a list re-states the topic with the
             # attributes the list shares
@@ -884,9 +909,9 @@ class _Reader:
         dims: dict[str, str] = {}
         split: list[tuple[str, list[str]]] = []
         for dim, values in b.dims.items():
-            if dim == "country" or dim == "origin":
+            if (dim == "country" or dim == "origin") and not b.each:
                 dims[dim] = "+".join(sorted(values))
-            elif dim in b.metric.each and len(values) > 1:
+            elif (dim in b.metric.each or b.each) and len(values) > 1:
                 split.append((dim, values))
             else:
                 dims[dim] = values[0]
