@@ -307,6 +307,7 @@ class _Reader:
         self.previous: Sentence | None = None  # the sentence read last, and the one before it
         self.before: Sentence | None = None
         self.listing = False  # the sentence before opened a list (":") or was an item of one
+        self.region: str | None = None  # the region a regional article is about
         self.item = False  # this sentence is an item of such a list
 
     # -- one sentence --------------------------------------------------------------------
@@ -391,6 +392,11 @@ class _Reader:
                 or self._foreign_breakdown(text, qs, i, metric, vocab, cues)
                 or self._regional(text, qs, i, metric, vocab, cues)
                 or (
+                    self.region is not None
+                    and "region" not in metric.dims.values()
+                    and "national" not in cues
+                )
+                or (
                     metric.counted_in_kazakhstan
                     and self._placed_abroad(text, sent.lang, qs, i, vocab, cues)
                 )
@@ -442,6 +448,13 @@ class _Reader:
                     places = self._places_before(metric.dims[dim])
                     if places:
                         b.dims[dim] = places
+            if (
+                self.region is not None
+                and "region" in metric.dims
+                and "region" not in b.dims
+                and "national" not in cues
+            ):
+                b.dims["region"] = [self.region]  # a regional article's own figures
             for dim, by_cue in metric.defaults.items():
                 if dim not in b.dims:
                     found = [value for cue, value in by_cue.items() if cue in cues]
@@ -1012,8 +1025,9 @@ def extract_text(
     """Every figure and agreement status stated in `text` (plain text, paragraphs by line)."""
     norm = normalize(text)
     lang = lang or detect_language(norm)
-    sents = sentences(norm, lang)
+    sents = _drop_read_also(rules, sentences(norm, lang))
     reader = _Reader(rules, lang, published)
+    reader.region = _article_region(rules, sents)
     index = 0
     for sent in sents:
         if not _is_heading(sent.text):
@@ -1021,6 +1035,37 @@ def extract_text(
         reader.read(index, sent)
     figures = _drop_less_specific(_drop_rounded(list(reader.figures.values()), published))
     return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
+
+
+def _drop_read_also(rules: Rules, sents: list[Sentence]) -> list[Sentence]:
+    """The sentences without the lines that link other stories ("Read also: ...")."""
+    links = rules.cues.groups.get("read_also", {})
+    skip = {
+        s.paragraph
+        for s in sents
+        if (rx := links.get(s.lang)) is not None and rx.match(s.text, _lead_of(s.text))
+    }
+    return [s for s in sents if s.paragraph not in skip] if skip else sents
+
+
+def _lead_of(text: str) -> int:
+    return len(text) - len(text.lstrip(" \"'«(-•"))
+
+
+def _article_region(rules: Rules, sents: list[Sentence]) -> str | None:
+    """The region an article is about: the one region its headline and lead name (a dateline
+    aside) when a regional authority reports there ("the city akimat said"); else None."""
+    head = [s for s in sents if s.paragraph <= 2][:4]
+    sources = rules.cues.groups.get("regional_source", {})
+    if not any((rx := sources.get(s.lang)) and rx.search(s.text) for s in head):
+        return None
+    named = {
+        h.value
+        for s in head
+        for h in rules.find_vocab("region", s.text, s.lang)
+        if not _dateline(s.text, h)
+    }
+    return named.pop() if len(named) == 1 else None
 
 
 _HEADING = re.compile(r"[^.!?…:;,]{1,60}\??|[^.!?…;]{1,120}:")
