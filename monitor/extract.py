@@ -1139,12 +1139,22 @@ def _statuses(
     mentions: dict[str, list[tuple[str, int, bool, Sentence, str | None]]] = {}
     context: tuple[int, list[str]] | None = None
     pub_year = int(published[:4]) if published else None
+    said = -2  # the index of the last sentence about an agreement or talks
     for index, sent in enumerate(sents):
         subject = srules.subject.get(sent.lang)
         question = sent.text.rstrip().endswith("?")
-        if question or not (
+        pronoun = srules.pronoun.get(sent.lang)
+        continued = False
+        if not question and not (
             subject and srules.says("status-subject", subject, sent.text, sent.lang)
         ):
+            # "Talks were paused in December. But in September they resumed"
+            continued = (
+                said == index - 1 and pronoun is not None and bool(pronoun.search(sent.text))
+            )
+        elif not question:
+            said = index
+        if question or (said != index and not continued):
             if question:
                 # "How are the talks with Korea going?" asks, it does not tell a status; the
                 # answer speaks of the state it names
@@ -1161,7 +1171,7 @@ def _statuses(
         for h in all_hits:
             if h.value != "KZ" and h.value not in named:
                 named.append(h.value)
-        triggers = find_triggers(srules, sent.text, sent.lang)
+        triggers = find_triggers(srules, sent.text, sent.lang, continued=continued)
         if triggers:
             parties = named or _context_parties(rules, sents, index, context)
             dates = find_dates(rules.dates, sent.text, sent.lang, published)
@@ -1173,6 +1183,9 @@ def _statuses(
                 historical = year is not None and (pub_year is None or year < pub_year)
                 historical = historical or _told_as_earlier(srules, sent, t)
                 own = [h.value for h, o in zip(hits, owners, strict=True) if o == n]
+                relative = [h.value for h in hits if _RELATIVE.fullmatch(sent.text, h.end, t.start)]
+                if relative:
+                    own = relative  # "an agreement with Hungary, which took effect in March"
                 if len(set(own)) > 1 and not kz_named and len(_lists(sent.text, hits, own)) > 1:
                     continue  # "Узбекистан подписал меморандум с Кореей": not our agreement
                 if not own:
@@ -1235,6 +1248,14 @@ def _context_parties(
 _CLAUSE_BREAK = re.compile(
     r"[;:]|\s[-–—]\s|\b(?:even\s+as|as|while|whereas|but|however|although|though|when|"
     r"но|однако|тогда\s+как|в\s+то\s+время\s+как|а|хотя|бірақ|алайда|ал|әйтсе\s+де)\b",
+    re.I,
+)
+
+
+# a relative pronoun right after a state's name: the clause it opens tells of that state
+_RELATIVE = re.compile(
+    r"\s*,?\s*(?:which|that|whose|где|котор(?:ый|ое|ая|ые|ого|ой|ым|ом)|чье|чей|чья)\s+"
+    r"(?:\w+\s+){0,3}",
     re.I,
 )
 

@@ -42,6 +42,9 @@ class StatusRules:
     topic_veto: dict[str, re.Pattern[str] | None]
     # "previously", "бұған дейін": an event told as earlier than the article's news
     earlier: dict[str, re.Pattern[str] | None]
+    # "они", "олар", "they": the talks of the sentence just before, in a sentence that does
+    # not name them again ("Бірақ биыл қыркүйекте олар қайта басталды")
+    pronoun: dict[str, re.Pattern[str] | None]
     context_sentences: int
     window: int
     talk_phase: list[str]
@@ -83,6 +86,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
             "labour",
             "topic_veto",
             "earlier",
+            "pronoun",
             "status",
             "guards",
             "example",
@@ -134,6 +138,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         labour=per_lang(data.get("labour", {}), file, "labour"),
         topic_veto=per_lang(data.get("topic_veto", {}), file, "topic_veto"),
         earlier=per_lang(data.get("earlier", {}), file, "earlier"),
+        pronoun=per_lang(data.get("pronoun", {}), file, "pronoun"),
         context_sentences=int(data.get("context_sentences", 4)),
         window=int(data.get("window", 45)),
         talk_phase=talk_phase,
@@ -198,10 +203,13 @@ def _labour_said(rules: StatusRules, text: str, lang: str) -> bool:
     return False
 
 
-def find_triggers(rules: StatusRules, text: str, lang: str) -> list[Trigger]:
-    """Unguarded status triggers in one sentence that speaks of an agreement or talks."""
+def find_triggers(
+    rules: StatusRules, text: str, lang: str, *, continued: bool = False
+) -> list[Trigger]:
+    """Unguarded status triggers in one sentence that speaks of an agreement or talks
+    (`continued`: of the talks of the sentence before, by a pronoun)."""
     subject = rules.subject.get(lang)
-    if not subject or not rules.says("status-subject", subject, text, lang):
+    if not continued and (not subject or not rules.says("status-subject", subject, text, lang)):
         return []
     veto = rules.topic_veto.get(lang)
     if veto and veto.search(text) and not _labour_said(rules, text, lang):
