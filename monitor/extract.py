@@ -721,6 +721,10 @@ class _Reader:
         q = qs[i]
         if any(_clause_breaks(text, _At(s, e), q) == 0 for s, e in cues.get("in_kazakhstan", [])):
             return False
+        if any(_owner(text, s, e, qs) == i for s, e in cues.get("place_anaphora", [])) and (
+            self._places_before("country")
+        ):
+            return True  # "In Japan ... The largest group of foreign workers there: 130,000"
         cue_rules = self.rules.cues
         before = cue_rules.locative.get(f"{lang}_before")
         form = cue_rules.locative.get(f"{lang}_form")
