@@ -173,11 +173,11 @@ def test_rules_check_reports_unknown_keys_and_bad_toml(rules_copy: Path) -> None
     ("replacement", "message"),
     [
         (
-            'veto_unless = { students = ["wroking"], not_work = ["work_visa"] }',
+            'veto_unless = { students = ["wroking"], not_work = ["work_visa", "working"] }',
             "citizens_abroad.veto_unless.students: unknown cue group 'wroking'",
         ),
         (
-            'veto_unless = { tourists = ["working"], not_work = ["work_visa"] }',
+            'veto_unless = { tourists = ["working"], not_work = ["work_visa", "working"] }',
             "citizens_abroad.veto_unless.tourists: not one of its vetoes",
         ),
     ],
@@ -187,7 +187,7 @@ def test_rules_check_names_a_bad_veto_exception(
 ) -> None:
     metrics = rules_copy / "metrics.toml"
     text = metrics.read_text(encoding="utf-8")
-    original = 'veto_unless = { students = ["working"], not_work = ["work_visa"] }'
+    original = 'veto_unless = { students = ["working"], not_work = ["work_visa", "working"] }'
     assert original in text
     metrics.write_text(text.replace(original, replacement), encoding="utf-8")
     proc = run("--rules", str(rules_copy), "rules", "check")
