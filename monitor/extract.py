@@ -363,16 +363,19 @@ class _Reader:
                 # "из России возвращены 410 граждан, из Южной Кореи - 1 120": an item with no
                 # word of its own continues the metric of the item before it
                 metric = prev.metric
-            elif (
-                metric is None
-                and prev is not None
-                and "respectively" in cues
-                and _LIST_LINK.fullmatch(text, prev.q.end, q.start)
-                and self._fits(text, q, prev.metric, attached, cues)
-            ):
-                metric = prev.metric  # "870 and 410 respectively": one list, one metric
             inherit: dict[str, list[str]] | None = None
             part = False
+            if (
+                metric is None
+                and prev is not None
+                and self._fits(text, q, prev.metric, attached, cues)
+            ):
+                if "respectively" in cues and _LIST_LINK.fullmatch(text, prev.q.end, q.start):
+                    metric = prev.metric  # "870 and 410 respectively": one list, one metric
+                elif _NEXT_ITEM.fullmatch(text, prev.q.end, q.start):
+                    # "в 2024 году - 1,1 млрд долларов, в 2023 году - 1,3 млрд": the next item
+                    # with no word of its own is the same figure told for another date
+                    metric, inherit = prev.metric, dict(prev.dims)
             before = next((b for b in reversed(bound) if b is not None), None)
             if (
                 metric is None
@@ -976,6 +979,13 @@ def _dated_apart(text: str, qs: list[Quantity], b: _Bound, dates: list[DateRef])
     )
 
 
+# between two items of one list that name nothing of their own: list marks and the dates
+# that tell them apart ("1,1 млрд долларов, в 2023 году - 1,3 млрд", "$1.1 billion in 2024
+# and $1.3 billion")
+_NEXT_ITEM = re.compile(
+    r"(?:\s*(?:,|-|and|и|а|және|in|в|за|by|\d{4}|году|года|г\.|жылы|жылғы|year|\$|€|₸))+\s*",
+    re.I,
+)
 _LIST_LINK = re.compile(r"\s*(?:,|-|and|и|және|мен|бен|пен)?\s*", re.I)
 
 
