@@ -1002,7 +1002,10 @@ def _respectively(
         first -= 1
     while last + 1 < len(qs) and _LIST_LINK.fullmatch(text, qs[last].end, qs[last + 1].start):
         last += 1
-    values = list(dict.fromkeys(h.value for h in hits if h.end <= qs[first].start))
+    since = qs[first - 1].end if first else 0
+    values = list(
+        dict.fromkeys(h.value for h in hits if since <= h.start and h.end <= qs[first].start)
+    )
     if last == first or len(values) != last - first + 1:
         return []
     return [values[i - first]]
@@ -1069,7 +1072,7 @@ def _lead_of(text: str) -> int:
 def _article_region(rules: Rules, sents: list[Sentence]) -> str | None:
     """The region an article is about: the one region its headline and lead name (a dateline
     aside) when a regional authority reports there ("the city akimat said"); else None."""
-    head = [s for s in sents if s.paragraph <= 2][:4]
+    head = [s for s in sents if s.paragraph <= 2][:6]
     sources = rules.cues.groups.get("regional_source", {})
     if not any((rx := sources.get(s.lang)) and rx.search(s.text) for s in head):
         return None
