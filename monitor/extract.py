@@ -1191,6 +1191,10 @@ def _statuses(
         triggers = find_triggers(srules, sent.text, sent.lang, continued=continued)
         if triggers:
             parties = named or _context_parties(rules, sents, index, context)
+            if not parties and len(mentions) == 1:
+                # "Q: Has an agreement been signed? A: Not yet. But negotiators initialled the
+                # text": far from any name, the one state the article's statuses are about
+                parties = list(mentions)
             dates = find_dates(rules.dates, sent.text, sent.lang, published)
             kz_named = any(h.value == "KZ" for h in all_hits)
             hits = [h for h in all_hits if h.value != "KZ"]

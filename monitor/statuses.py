@@ -45,6 +45,8 @@ class StatusRules:
     # "они", "олар", "they": the talks of the sentence just before, in a sentence that does
     # not name them again ("Бірақ биыл қыркүйекте олар қайта басталды")
     pronoun: dict[str, re.Pattern[str] | None]
+    # "опровергли сообщения о том, что соглашение заключено": what a denial reports is not so
+    denial: dict[str, re.Pattern[str] | None]
     context_sentences: int
     window: int
     talk_phase: list[str]
@@ -87,6 +89,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
             "topic_veto",
             "earlier",
             "pronoun",
+            "denial",
             "status",
             "guards",
             "example",
@@ -139,6 +142,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         topic_veto=per_lang(data.get("topic_veto", {}), file, "topic_veto"),
         earlier=per_lang(data.get("earlier", {}), file, "earlier"),
         pronoun=per_lang(data.get("pronoun", {}), file, "pronoun"),
+        denial=per_lang(data.get("denial", {}), file, "denial"),
         context_sentences=int(data.get("context_sentences", 4)),
         window=int(data.get("window", 45)),
         talk_phase=talk_phase,
@@ -171,7 +175,10 @@ def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _guarded(rules: StatusRules, status: str, lang: str, text: str, start: int, end: int) -> bool:
     left, right = clause_bounds(text, start, end)
-    before = text[max(left, start - rules.window) : start]
+    # the words of a long trigger before its last one count as before it: "переговоры с
+    # саудовской стороной не ведутся" is negated inside the phrase
+    inner = text.rfind(" ", start, end)
+    before = text[max(left, start - rules.window) : inner + 1 if inner > start else start]
     after = text[end : min(right, end + rules.window)]
     word_end = _WORD_END.match(text, end)
     last_word = text[start : word_end.end() if word_end else end].split()[-1:]
@@ -222,6 +229,10 @@ def find_triggers(
         for m in rules.finds(f"status:{status}", rx, text, lang):
             if not _guarded(rules, status, lang, text, m.start(), m.end()):
                 found.append(Trigger(status, m.start(), m.end()))
+    denial = rules.denial.get(lang)
+    denied = denial.search(text) if denial else None
+    if denied:
+        found = [t for t in found if t.start < denied.start()]
     # one status per stretch of text: of overlapping triggers the more specific (later in
     # the lifecycle) wins, so "келіссөздер қайта басталды" is resumed, not negotiating
     found.sort(key=lambda t: t.start)
