@@ -731,6 +731,8 @@ class _Reader:
         cue_rules = self.rules.cues
         before = cue_rules.locative.get(f"{lang}_before")
         form = cue_rules.locative.get(f"{lang}_form")
+        owner = cue_rules.locative.get(f"{lang}_owner")
+        owner_before = cue_rules.locative.get(f"{lang}_owner_before")
         countries = vocab.get("country", [])
         kz_named = any(h.value == "KZ" and not h.adj for h in countries)
         for h in countries:
@@ -740,6 +742,11 @@ class _Reader:
                 return True
             if form and form.fullmatch(text, h.start, h.end):
                 return True
+            if h.end <= qs[i].start and (
+                (owner and owner.match(text, h.end))
+                or (owner_before and owner_before.search(text, max(0, h.start - 40), h.start))
+            ):
+                return True  # "Qatar's foreign workforce exceeds 2 million"
             if not kz_named and h.end <= qs[i].start and self._hosts(text, lang, h, qs, i, cues):
                 return True
         return False

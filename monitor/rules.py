@@ -335,7 +335,10 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         if name in ("partitive", "locative", "ablative"):
             into = {"partitive": partitive, "locative": locative, "ablative": ablative}[name]
             if name != "partitive":
-                keys = [f"{lang}_{kind}" for lang in LANGS for kind in ("before", "form")]
+                kinds = ("before", "form")
+                if name == "locative":
+                    kinds = (*kinds, "owner", "owner_before")
+                keys = [f"{lang}_{kind}" for lang in LANGS for kind in kinds]
                 check_keys(table, keys, file, name)
             for key, pattern in table.items():
                 if not isinstance(pattern, str):
