@@ -386,6 +386,13 @@ class _Reader:
                 # "Южная Корея: 14 тыс. человек, из них порядка 10 тыс. - без документов":
                 # "of them" after a figure of the same sentence is a part of that figure
                 metric, inherit, part = before.metric, dict(before.dims), True
+            if (
+                prev is not None
+                and _BRACKETED.fullmatch(text, prev.q.end, q.start)
+                and self._fits(text, q, prev.metric, attached, cues)
+            ):
+                # "1 702 человека (годом ранее - 1 521)": the same figure for an earlier date
+                metric, inherit = prev.metric, dict(prev.dims)
             if metric is None and self.quiet:
                 self._read_quiet()
             if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
@@ -991,6 +998,13 @@ def _dated_apart(text: str, qs: list[Quantity], b: _Bound, dates: list[DateRef])
 # and $1.3 billion")
 _NEXT_ITEM = re.compile(
     r"(?:\s*(?:,|-|and|и|а|және|in|в|за|by|\d{4}|году|года|г\.|жылы|жылғы|year|\$|€|₸))+\s*",
+    re.I,
+)
+# "1 702 человека (годом ранее - 1 521)", "640 (598)": the same figure for an earlier date
+_BRACKETED = re.compile(
+    r"\s*(?:[^\W\d]\w*\s+){0,3}\(\s*(?:(?:годом|год)\s+ранее|в\s+\d{4}\s+году|"
+    r"a\s+year\s+(?:earlier|ago|before)|in\s+\d{4}|былтыр|\d{4}\s+жылы|бір\s+жыл\s+бұрын)?"
+    r"\s*[-:,]?\s*",
     re.I,
 )
 _LIST_LINK = re.compile(r"\s*(?:,|-|and|и|және|мен|бен|пен)?\s*", re.I)
