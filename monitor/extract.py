@@ -6,7 +6,7 @@ dims. A word between two numbers belongs to the one it is not cut off from by pu
 ("Uzbekistan (1,900), Turkey (1,100)": Turkey goes right; "102,000 in Russia, 15,000 in
 Korea": Russia goes left). A sentence without a metric of its own continues the metric of the
 sentence just before when it says "of them" or names a value of that metric's dims
-("15 тыс. находятся в Южной Корее."). Statuses come from statuses.py.
+("15 тыс. находятся в Южной Корее."). Statuses come from agreements.py.
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
+from .agreements import MAX_EVIDENCE, Status, read_statuses
 from .dates import DateRef, find_dates
 from .numbers import Quantity, find_quantities, may_hold_quantity
 from .rules import Hit, Metric, Rules
-from .statuses import StatusRules, current_status, find_triggers, is_labour_text
+from .spans import SEPARATOR, At, Span, clause_breaks, grouped, owner_of
 from .text import Sentence, detect_language, normalize, sentences
 
-MAX_EVIDENCE = 600
 CARRY_SENTENCES = 2
-_SEPARATOR = re.compile(r"[,;:)]")
 _CONVERSION = re.compile(
     r"^\s*\(\s*(?:or\s+|≈\s*|about\s+|около\s+|шамамен\s+)?(?:[$€₸₽]|US\$|USD|KZT|EUR)?\s*$", re.I
 )
@@ -59,27 +58,6 @@ class Figure:
         if self.value_max is not None:
             out["value_max"] = self.value_max
         return out
-
-
-@dataclass(frozen=True)
-class Status:
-    counterparty: str
-    status: str
-    current: bool
-    lang: str
-    evidence: str
-    as_of: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "status",
-            "counterparty": self.counterparty,
-            "status": self.status,
-            "current": self.current,
-            "as_of": self.as_of,
-            "lang": self.lang,
-            "evidence": self.evidence,
-        }
 
 
 @dataclass(frozen=True)
@@ -124,49 +102,14 @@ def _places(hits: list[Hit], places: list[tuple[int, int]]) -> list[Hit]:
     ]
 
 
-_LIST_GAP = re.compile(r"^(?:\s|,|&|and|or|и|или|мен|бен|пен|және|немесе)*$", re.I)
-
-
-def _grouped(text: str, hits: list[Hit]) -> list[tuple[Hit, tuple[int, int]]]:
-    """Each hit with the span of the list it stands in: "agriculture, forestry and
-    fisheries (1,200)" is one name for the number, whatever the commas inside it."""
-    out: list[tuple[Hit, tuple[int, int]]] = []
-    group: list[Hit] = []
-
-    def flush() -> None:
-        for g in group:
-            out.append((g, (group[0].start, group[-1].end)))
-
-    for h in hits:
-        if group and not _LIST_GAP.match(text[group[-1].end : h.start]):
-            flush()
-            group = []
-        group.append(h)
-    flush()
-    return out
-
-
-@dataclass(frozen=True)
-class _At:
-    """A span of the sentence, where a `_Span` is asked for."""
-
-    start: int
-    end: int
-
-
-class _Span(Protocol):
-    start: int
-    end: int
-
-
 def _linked_owner(
     text: str, span: tuple[int, int], qs: list[Quantity], links: list[tuple[int, int]]
 ) -> int | None:
-    """`_owner` of a cue, but none when the cue comes after its number and a clause link
+    """`owner_of` for a cue, but none when the cue comes after its number and a clause link
     ("то есть", "that is") stands between them: "16 тыс. иностранцев, то есть квота выбрана
     наполовину" says nothing of the quota's size with the 16,000 (while in "штраф до 100 МРП,
     то есть до 393 200 тенге" the words before the link still speak of the sum after it)."""
-    owner = _owner(text, span[0], span[1], qs)
+    owner = owner_of(text, span[0], span[1], qs)
     if owner is None or not links or qs[owner].end > span[0]:
         return owner
     end = qs[owner].end
@@ -176,7 +119,7 @@ def _linked_owner(
 _ITEM_BREAK = re.compile(r"[,;:)]|\s-\s")
 
 
-def _named_before(text: str, hits: list[Hit], qs: Sequence[_Span], i: int) -> bool:
+def _named_before(text: str, hits: list[Hit], qs: Sequence[Span], i: int) -> bool:
     """Whether a value other than Kazakhstan is named in front of number `i`, after the
     number before it, and belongs to it."""
     before = qs[i - 1].end if i else 0
@@ -185,26 +128,9 @@ def _named_before(text: str, hits: list[Hit], qs: Sequence[_Span], i: int) -> bo
         and h.end <= qs[i].start
         and h.value != "KZ"
         and not h.adj
-        and _owner(text, h.start, h.end, qs) == i
+        and owner_of(text, h.start, h.end, qs) == i
         for h in hits
     )
-
-
-def _owner(text: str, start: int, end: int, qs: Sequence[_Span]) -> int | None:
-    """Index of the quantity (or trigger) a word at [start, end) belongs to (module docstring)."""
-    if not qs:
-        return None
-    if any(start < q.end and q.start < end for q in qs):
-        return None  # inside a quantity
-    if end <= qs[0].start:
-        return 0
-    for i in range(len(qs) - 1):
-        left, right = qs[i], qs[i + 1]
-        if left.end <= start and end <= right.start:
-            seps_left = len(_SEPARATOR.findall(text, left.end, start))
-            seps_right = len(_SEPARATOR.findall(text, end, right.start))
-            return i if seps_left <= seps_right else i + 1
-    return len(qs) - 1
 
 
 _COUNTED_NOUN = re.compile(r"\s*[^\W\d_]{4,}")
@@ -346,7 +272,7 @@ class _Reader:
         for dim, hits in vocab.items():
             # "@legal" in a veto: a value of that vocabulary attached to the number
             owners[f"@{dim}"] = [
-                ((h.start, h.end), _owner(text, h.start, h.end, qs)) for h in hits if not h.adj
+                ((h.start, h.end), owner_of(text, h.start, h.end, qs)) for h in hits if not h.adj
             ]
         bound: list[_Bound | None] = []
         for i, q in enumerate(qs):
@@ -590,7 +516,7 @@ class _Reader:
             (s, name)
             for name in _UNIT_NOUNS.values()
             for s, _ in cues.get(name, [])
-            if q.end <= s < window_end and not _SEPARATOR.search(text, q.end, s)
+            if q.end <= s < window_end and not SEPARATOR.search(text, q.end, s)
         ]
         if nouns:
             nearest = min(nouns)[1]
@@ -729,9 +655,9 @@ class _Reader:
         another state named before it takes them in (`hosting`, not "from Korea": `[ablative]`),
         and the number's clause does not say "in Kazakhstan"."""
         q = qs[i]
-        if any(_clause_breaks(text, _At(s, e), q) == 0 for s, e in cues.get("in_kazakhstan", [])):
+        if any(clause_breaks(text, At(s, e), q) == 0 for s, e in cues.get("in_kazakhstan", [])):
             return False
-        if any(_owner(text, s, e, qs) == i for s, e in cues.get("place_anaphora", [])) and (
+        if any(owner_of(text, s, e, qs) == i for s, e in cues.get("place_anaphora", [])) and (
             self._places_before("country")
         ):
             return True  # "In Japan ... The largest group of foreign workers there: 130,000"
@@ -743,7 +669,7 @@ class _Reader:
         countries = vocab.get("country", [])
         kz_named = any(h.value == "KZ" and not h.adj for h in countries)
         for h in countries:
-            if h.adj or h.value == "KZ" or _owner(text, h.start, h.end, qs) != i:
+            if h.adj or h.value == "KZ" or owner_of(text, h.start, h.end, qs) != i:
                 continue
             if before and before.search(text, max(0, h.start - 20), h.start):
                 return True
@@ -777,7 +703,7 @@ class _Reader:
         ):
             return False
         return any(
-            _owner(text, start, end, qs) == i and _clause_breaks(text, h, _At(start, end)) == 0
+            owner_of(text, start, end, qs) == i and clause_breaks(text, h, At(start, end)) == 0
             for start, end in cues.get("hosting", [])
         )
 
@@ -801,7 +727,7 @@ class _Reader:
         values: list[str] = []
         counted: list[str] = []
         mostly = [s for s, _ in cues.get("mostly", []) if s >= qs[i].end]
-        for h, (start, end) in _grouped(text, hits):
+        for h, (start, end) in grouped(text, hits):
             if (h.adj and not adjectives) or h.value == "KZ":
                 continue
             if any(s < h.start for s in mostly):
@@ -820,10 +746,10 @@ class _Reader:
     def _hit_owner(
         text: str, start: int, end: int, qs: list[Quantity], hits: list[Hit]
     ) -> int | None:
-        """_owner, with a tie settled by the list's own order: when the number before
+        """`owner_of`, with a tie settled by the list's own order: when the number before
         already has its name in front of it ("Kyrgyzstan, with $174.3 million, and
         Tajikistan, with $121 million"), a name standing between goes to the next number."""
-        owner = _owner(text, start, end, qs)
+        owner = owner_of(text, start, end, qs)
         if owner is not None and owner + 1 == len(qs) and qs[owner].end <= start:
             # "South Korea follows with around 15,000, then Germany": after the last number
             # and cut off from it, a name that has no number of its own, when the number
@@ -836,8 +762,8 @@ class _Reader:
         if owner is None or owner + 1 >= len(qs) or not qs[owner].end <= start:
             return owner
         left, right = qs[owner], qs[owner + 1]
-        seps_left = len(_SEPARATOR.findall(text, left.end, start))
-        seps_right = len(_SEPARATOR.findall(text, end, right.start))
+        seps_left = len(SEPARATOR.findall(text, left.end, start))
+        seps_right = len(SEPARATOR.findall(text, end, right.start))
         if seps_left != seps_right:
             return owner
         return owner + 1 if _named_before(text, hits, qs, owner) else owner
@@ -923,7 +849,7 @@ class _Reader:
         for i, b in enumerate(bound):
             if b is None:
                 continue
-            own = [d for d in dates if _owner(text, d.start, d.end, qs) == i]
+            own = [d for d in dates if owner_of(text, d.start, d.end, qs) == i]
             if own:
                 # "In 2024, the quota was 29,750, the same as this year": a year the text
                 # names beats one counted from today
@@ -988,7 +914,7 @@ def _dated_apart(text: str, qs: list[Quantity], b: _Bound, dates: list[DateRef])
     the same series at another date, not a breakdown."""
     i = qs.index(b.q)
     return any(
-        d.value and not d.relative and not d.comparison and _owner(text, d.start, d.end, qs) == i
+        d.value and not d.relative and not d.comparison and owner_of(text, d.start, d.end, qs) == i
         for d in dates
     )
 
@@ -1072,7 +998,7 @@ def extract_text(
             index += 1  # a subheading does not distance a breakdown from its total
         reader.read(index, sent)
     figures = _drop_less_specific(_drop_rounded(list(reader.figures.values()), published))
-    return Extraction(lang, published, figures, _statuses(rules, sents, lang, published))
+    return Extraction(lang, published, figures, read_statuses(rules, sents, lang, published))
 
 
 def _drop_read_also(rules: Rules, sents: list[Sentence]) -> list[Sentence]:
@@ -1166,192 +1092,3 @@ def _drop_less_specific(figures: list[Figure]) -> list[Figure]:
             for g in figures
         )
     ]
-
-
-def _statuses(
-    rules: Rules, sents: list[Sentence], lang: str, published: str | None
-) -> list[Status]:
-    srules = rules.statuses
-    if not any(is_labour_text(srules, s.text, s.lang) for s in sents):
-        return []
-    mentions: dict[str, list[tuple[str, int, bool, Sentence, str | None]]] = {}
-    context: tuple[int, list[str]] | None = None
-    pub_year = int(published[:4]) if published else None
-    said = -2  # the index of the last sentence about an agreement or talks
-    for index, sent in enumerate(sents):
-        subject = srules.subject.get(sent.lang)
-        question = sent.text.rstrip().endswith("?")
-        pronoun = srules.pronoun.get(sent.lang)
-        continued = False
-        if not question and not (
-            subject and srules.says("status-subject", subject, sent.text, sent.lang)
-        ):
-            # "Talks were paused in December. But in September they resumed"
-            continued = (
-                said == index - 1 and pronoun is not None and bool(pronoun.search(sent.text))
-            )
-        elif not question:
-            said = index
-        if question or (said != index and not continued):
-            if question:
-                # "How are the talks with Korea going?" asks, it does not tell a status; the
-                # answer speaks of the state it names
-                asked = [
-                    h.value
-                    for h in rules.find_vocab("country", sent.text, sent.lang)
-                    if h.value != "KZ"
-                ]
-                if asked:
-                    context = (index, list(dict.fromkeys(asked)))
-            continue
-        all_hits = rules.find_vocab("country", sent.text, sent.lang)
-        named = []
-        for h in all_hits:
-            if h.value != "KZ" and h.value not in named:
-                named.append(h.value)
-        triggers = find_triggers(srules, sent.text, sent.lang, continued=continued)
-        if triggers:
-            parties = named or _context_parties(rules, sents, index, context)
-            if not parties and len(mentions) == 1:
-                # "Q: Has an agreement been signed? A: Not yet. But negotiators initialled the
-                # text": far from any name, the one state the article's statuses are about
-                parties = list(mentions)
-            dates = find_dates(rules.dates, sent.text, sent.lang, published)
-            kz_named = any(h.value == "KZ" for h in all_hits)
-            hits = [h for h in all_hits if h.value != "KZ"]
-            owners = [_trigger_of(sent.text, h, triggers) for h in hits]
-            for n, t in enumerate(triggers):
-                year = _event_year(sent.text, t.start, t.end, dates)
-                historical = year is not None and (pub_year is None or year < pub_year)
-                historical = historical or _told_as_earlier(srules, sent, t)
-                own = [h.value for h, o in zip(hits, owners, strict=True) if o == n]
-                relative = [h.value for h in hits if _RELATIVE.fullmatch(sent.text, h.end, t.start)]
-                if relative:
-                    own = relative  # "an agreement with Hungary, which took effect in March"
-                if len(set(own)) > 1 and not kz_named and len(_lists(sent.text, hits, own)) > 1:
-                    continue  # "Узбекистан подписал меморандум с Кореей": not our agreement
-                if not own:
-                    # "a memorandum with Lithuania, signed in 2022, was cancelled": a trigger
-                    # naming no country of its own takes the nearest by clause, unless another
-                    # trigger has it
-                    free = [
-                        (b, h.value)
-                        for h, o in zip(hits, owners, strict=True)
-                        if (b := _clause_breaks(sent.text, h, t)) == 0 or o is None
-                    ]
-                    fewest = min((b for b, _ in free), default=0)
-                    own = [cp for b, cp in free if b == fewest]
-                    if not own and len(set(named)) == 1:
-                        # "With Germany we signed a declaration in 2024; now we are
-                        # negotiating the agreement itself": the one state of the sentence
-                        own = list(named)
-                for cp in dict.fromkeys(own) or ([] if named else parties):
-                    mentions.setdefault(cp, []).append(
-                        (
-                            t.status,
-                            index * 10000 + t.start,
-                            historical,
-                            sent,
-                            str(year) if year else None,
-                        )
-                    )
-        if named:
-            context = (index, named)
-    out: list[Status] = []
-    for cp, items in mentions.items():
-        current = current_status(srules, [(s, pos, hist) for s, pos, hist, _, _ in items])
-        seen: dict[str, tuple[Sentence, str | None]] = {}
-        for status, _, _, sent, year in items:
-            seen[status] = (sent, year)
-        for status, (sent, year) in seen.items():
-            evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
-            out.append(Status(cp, status, status == current, lang, evidence, year or published))
-    return out
-
-
-def _context_parties(
-    rules: Rules, sents: list[Sentence], index: int, context: tuple[int, list[str]] | None
-) -> list[str]:
-    """The states a status sentence naming none speaks of: those of the nearest agreement
-    sentence (or question) at most `context_sentences` before, or of a nearer sentence that
-    names exactly one ("The UK took 3,000 workers this year. The text of the agreement is under
-    discussion"); none when the nearest sentence naming states names several."""
-    srules = rules.statuses
-    for back in range(index - 1, max(-1, index - srules.context_sentences - 1), -1):
-        if context and context[0] == back:
-            return context[1]
-        sent = sents[back]
-        named = {h.value for h in rules.find_vocab("country", sent.text, sent.lang)} - {"KZ"}
-        if named:
-            return list(named) if len(named) == 1 else []
-    return []
-
-
-_CLAUSE_BREAK = re.compile(
-    r"[;:]|\s[-–—]\s|\b(?:even\s+as|as|while|whereas|but|however|although|though|when|"
-    r"но|однако|тогда\s+как|в\s+то\s+время\s+как|а|хотя|бірақ|алайда|ал|әйтсе\s+де)\b",
-    re.I,
-)
-
-
-# a relative pronoun right after a state's name: the clause it opens tells of that state
-_RELATIVE = re.compile(
-    r"\s*,?\s*(?:which|that|whose|где|котор(?:ый|ое|ая|ые|ого|ой|ым|ом)|чье|чей|чья)\s+"
-    r"(?:\w+\s+){0,3}",
-    re.I,
-)
-
-
-def _clause_breaks(text: str, a: _Span, b: _Span) -> int:
-    return len(_CLAUSE_BREAK.findall(text, min(a.end, b.end), max(a.start, b.start)))
-
-
-def _trigger_of(text: str, hit: Hit, triggers: Sequence[_Span]) -> int | None:
-    """The status trigger a country belongs to: one in its own clause ("Korea resumed talks
-    as the UK scheme was scrapped": Korea resumed, the UK scrapped), the nearer by punctuation
-    when several are; none when a clause break parts it from every trigger."""
-    for n, t in enumerate(triggers):
-        if t.start <= hit.start and hit.end <= t.end:
-            return n
-    breaks = [_clause_breaks(text, hit, t) for t in triggers]
-    fewest = min(breaks, default=1)
-    if fewest:
-        return None
-    near = [n for n, b in enumerate(breaks) if b == 0]
-    pick = _owner(text, hit.start, hit.end, [triggers[n] for n in near])
-    return near[pick] if pick is not None else None
-
-
-def _lists(text: str, hits: list[Hit], values: list[str]) -> set[tuple[int, int]]:
-    """The separate lists ("Turkiye, the UAE and the UK") the named countries stand in."""
-    return {span for h, span in _grouped(text, hits) if h.value in values}
-
-
-_CLAUSE_PART = re.compile(r"[,;:]")  # the bounds of a clause, for dating an event
-_SENTENCE_PART = re.compile(r"[;:]")  # of a part of a sentence, for "previously"
-
-
-def _clause(text: str, start: int, end: int, bounds: re.Pattern[str]) -> tuple[int, int]:
-    """The stretch around text[start:end] up to the nearest `bounds` on either side."""
-    left = max((m.end() for m in bounds.finditer(text, 0, start)), default=0)
-    right_m = bounds.search(text, end)
-    return left, right_m.start() if right_m else len(text)
-
-
-def _told_as_earlier(srules: StatusRules, sent: Sentence, t: _Span) -> bool:
-    """ "Бұған дейін келіссөздер тоқтатылған болатын", "Previously, talks were paused": the
-    clause of the trigger tells an event before the article's news."""
-    rx = srules.earlier.get(sent.lang)
-    if rx is None:
-        return False
-    left, right = _clause(sent.text, t.start, t.end, _SENTENCE_PART)
-    return rx.search(sent.text, left, right) is not None
-
-
-def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:
-    """The year of a status event when its clause dates it ("signed in 2019")."""
-    left, right = _clause(text, start, end, _CLAUSE_PART)
-    for d in dates:
-        if left <= d.start and d.end <= right and d.value and not d.comparison:
-            return int(d.value[:4])
-    return None
