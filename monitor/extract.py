@@ -462,6 +462,9 @@ class _Reader:
         vocab = self.rules.find_vocabs(sent.text, sent.lang)
         present = _present(cues, vocab)
         satisfied = [m for m in self.rules.metrics.values() if _satisfied(m, present)]
+        # "Квота на привлечение иностранной рабочей силы установлена ...": a metric the
+        # sentence's own words rule out (foreign workers, by "quota") is not its topic
+        satisfied = [m for m in satisfied if not any(v in present for v in _vetoes(m, cues))]
         if satisfied:
             last = max(satisfied, key=lambda m: self._last_anchor(m, cues))
             question = sent.text.rstrip().endswith("?")
