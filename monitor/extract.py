@@ -379,6 +379,12 @@ class _Reader:
                     b.dims[dim] = values
             for dim, values in (inherit or {}).items():
                 b.dims.setdefault(dim, values)
+            for dim, vocab_name in metric.dims.items():
+                weak = self.rules.vocabs[vocab_name].weak
+                if weak is not None and dim in b.dims and len(b.dims) > 1:
+                    named = [h for h in vocab[vocab_name] if h.value in b.dims[dim]]
+                    if named and all(weak.fullmatch(text, h.start, h.end) for h in named):
+                        del b.dims[dim]  # "Ресейден келген мамандар - 640": workers from Russia
             for dim in ("country", "region"):
                 if "place_anaphora" in cues and dim in metric.dims and dim not in b.dims:
                     places = self._places_before(metric.dims[dim])

@@ -82,6 +82,9 @@ class Vocab:
     starts: re.Pattern[str]
     by_char: dict[str, tuple[re.Pattern[str], tuple[tuple[str, bool], ...]]]
     cover: frozenset[str] | None = None  # what every name starts with; None: anything
+    # names too general to give the value beside another dim of the same number: Kazakh
+    # "мамандар" in "Ресейден келген мамандар - 640" is workers, not the category specialists
+    weak: re.Pattern[str] | None = None
 
     def find(self, text: str, positions: Iterable[int] | None = None) -> list[Hit]:
         """All values named in `text`; of two overlapping names the longer wins.
@@ -228,7 +231,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def compile_vocab(data: dict[str, Any], file: str, name: str) -> Vocab:
-    check_keys(data, ["dim", "description", "values", "example"], file, "")
+    check_keys(data, ["dim", "description", "values", "weak", "example"], file, "")
     dim = data.get("dim")
     if not isinstance(dim, str) or not dim:
         raise RulesError(file, "dim", "missing: the dim these values fill")
@@ -257,7 +260,15 @@ def compile_vocab(data: dict[str, Any], file: str, name: str) -> Vocab:
             each[(value, adj)] = rx
             parts.append((max(len(p) for p in pats), group, (value, adj), pats))
     parts.sort(key=lambda item: item[0], reverse=True)
-    return _indexed_vocab(name, dim, groups, each, parts)
+    weak_table = data.get("weak", {})
+    check_keys(weak_table, LANGS, file, "weak")
+    weak = union(
+        [p for lang in LANGS for p in str_list(weak_table, lang, file, "weak")],
+        file,
+        "weak",
+        anchor=False,
+    )
+    return replace(_indexed_vocab(name, dim, groups, each, parts), weak=weak)
 
 
 def _indexed_vocab(
