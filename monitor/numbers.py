@@ -18,6 +18,7 @@ from .patterns import (
     LANGS,
     PrefixTable,
     RulesError,
+    all_langs,
     check_keys,
     matches,
     prefix_cover,
@@ -155,14 +156,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         *str_list(halves, "one_and_half", file, "halves"),
     ]
     alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True) + half_words
-    not_words = data.get("not_words", {})
-    check_keys(not_words, LANGS, file, "not_words")
-    unlike = union(
-        [p for lang in LANGS for p in str_list(not_words, lang, file, "not_words")],
-        file,
-        "not_words",
-        anchor=False,
-    )
+    unlike = all_langs(data, "not_words", file)
     words_re = None
     if alternatives:
         # a Kazakh case or possessive suffix may follow: "екі жарым мыңы", "бес мыңнан"; a

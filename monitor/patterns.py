@@ -56,6 +56,15 @@ def union(
     return re.compile(("(?<!\\w)" if anchor else "") + f"(?:{body}){suffix}", flags)
 
 
+def all_langs(data: Mapping[str, Any], key: str, file: str) -> re.Pattern[str] | None:
+    """One unanchored regex of the patterns table `key` lists per language, the languages
+    together (words no language may read otherwise: `[not_words]`, a vocabulary's `weak`)."""
+    table = data.get(key, {})
+    check_keys(table, LANGS, file, key)
+    patterns = [p for lang in LANGS for p in str_list(table, lang, file, key)]
+    return union(patterns, file, key, anchor=False)
+
+
 def str_list(data: Mapping[str, Any], key: str, file: str, where: str) -> list[str]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

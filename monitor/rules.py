@@ -19,6 +19,7 @@ from .patterns import (
     LANGS,
     PrefixTable,
     RulesError,
+    all_langs,
     check_keys,
     cover_of,
     first_chars,
@@ -260,14 +261,7 @@ def compile_vocab(data: dict[str, Any], file: str, name: str) -> Vocab:
             each[(value, adj)] = rx
             parts.append((max(len(p) for p in pats), group, (value, adj), pats))
     parts.sort(key=lambda item: item[0], reverse=True)
-    weak_table = data.get("weak", {})
-    check_keys(weak_table, LANGS, file, "weak")
-    weak = union(
-        [p for lang in LANGS for p in str_list(weak_table, lang, file, "weak")],
-        file,
-        "weak",
-        anchor=False,
-    )
+    weak = all_langs(data, "weak", file)
     return replace(_indexed_vocab(name, dim, groups, each, parts), weak=weak)
 
 
