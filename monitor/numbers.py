@@ -529,7 +529,8 @@ def find_quantities(
 
 
 def _range_start(text: str, low: Quantity, high_start: int) -> bool:
-    """Whether `low` opens a range ending with the number at `high_start`."""
+    """Whether `low` opens a range ending with the number at `high_start`: "between" (or
+    "от", "между") before it and "and" ("до", "и") after it (`_RANGE_WORDS`)."""
     return any(
         lead
         and link
@@ -735,38 +736,22 @@ def _merge_ranges(text: str, quantities: list[Quantity], lang: str = "") -> list
     i = 0
     while i < len(quantities):
         q = quantities[i]
-        if i + 1 < len(quantities):
-            nxt = quantities[i + 1]
-            unmarked = _unmarked_range(text, q, nxt, lang)
-            for lead, link in _RANGE_WORDS.values():
-                if unmarked or (
-                    lead
-                    and link
-                    and lead.search(text[max(0, q.start - 12) : q.start])
-                    and link.match(text[q.end : nxt.start])
-                    and q.unit in (None, nxt.unit)  # "от 900 до 1500 долларов": one currency
-                ):
-                    low = q.value
-                    if low < nxt.value / 100 and nxt.value >= 1000:
-                        low = low * _scale_of(nxt.value, low)
-                    out.append(
-                        Quantity(
-                            q.start,
-                            nxt.end,
-                            low,
-                            q.bound if q.bound != "exact" else "at_least",
-                            nxt.unit or q.unit,  # "KZT 39,320 to 196,600"
-                            nxt.value,
-                        )
-                    )
-                    i += 2
-                    break
-            else:
-                out.append(_range_bound(q))
-                i += 1
-            continue
-        out.append(_range_bound(q))
-        i += 1
+        nxt = quantities[i + 1] if i + 1 < len(quantities) else None
+        if nxt is not None and (
+            _unmarked_range(text, q, nxt, lang)
+            # "от 900 до 1500 долларов": one currency
+            or (_range_start(text, q, nxt.start) and q.unit in (None, nxt.unit))
+        ):
+            low = q.value
+            if low < nxt.value / 100 and nxt.value >= 1000:
+                low = low * _scale_of(nxt.value, low)
+            bound = q.bound if q.bound != "exact" else "at_least"
+            # "KZT 39,320 to 196,600": the currency of either end
+            out.append(Quantity(q.start, nxt.end, low, bound, nxt.unit or q.unit, nxt.value))
+            i += 2
+        else:
+            out.append(_range_bound(q))
+            i += 1
     return out
 
 
