@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import importlib
 import json
 import os
 import sys
@@ -684,12 +685,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _one_line_errors() -> tuple[type[Exception], ...]:
-    """Errors that are the user's input or configuration: one line on stderr, exit 2."""
-    from .fetch import FetchError
-    from .sources import SourceError
-    from .store import StoreError
-
-    return (UserError, RulesError, ConfigError, FetchError, SourceError, StoreError)
+    """Errors that are the user's input or configuration: one line on stderr, exit 2. A
+    module that cannot be imported (its package missing) has raised none of them."""
+    errors: list[type[Exception]] = [UserError, RulesError, ConfigError]
+    for module, name in (
+        ("fetch", "FetchError"),
+        ("sources", "SourceError"),
+        ("store", "StoreError"),
+    ):
+        try:
+            errors.append(getattr(importlib.import_module(f".{module}", __package__), name))
+        except ImportError:
+            continue
+    return tuple(errors)
 
 
 COMMANDS = {
@@ -727,6 +735,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `monitor changes | head`: the reader left; say nothing more on the closed pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except ModuleNotFoundError as exc:
+        if not exc.name or exc.name.split(".")[0] == __package__:
+            raise
+        print(
+            f"monitor: error: the Python package {exc.name!r} is not installed: "
+            "install the monitor with `pip install -e .` (see README)",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:
         if not isinstance(exc, _one_line_errors()):
             raise

@@ -23,8 +23,6 @@ from __future__ import annotations
 import codecs
 import re
 
-import charset_normalizer
-
 META_WINDOW = 4096
 _SAMPLE = 8192  # bytes looked at to tell binary data from text
 _DETECT_WINDOW = 262_144  # bytes of markup stripped to make the detection sample
@@ -269,6 +267,8 @@ def _detect(data: bytes) -> str:
     cyrillic = _cyrillic_codec(sample)
     if cyrillic is not None:
         return cyrillic
+    import charset_normalizer  # only for the rare page nothing else can read: not at start-up
+
     best = charset_normalizer.from_bytes(sample).best()
     if best is not None:
         name = codec_name(best.encoding)

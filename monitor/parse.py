@@ -26,11 +26,12 @@ from datetime import date
 from functools import lru_cache
 from itertools import accumulate, pairwise
 from operator import sub
-from typing import Any
-
-from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+from typing import TYPE_CHECKING, Any
 
 from .encoding import InputError, decode, decode_page
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -270,7 +271,7 @@ def _parse_html(html: str, raw: bytes | None, body: str | None, published: str |
     """parse_html() on checked selectors; `raw` is the page's UTF-8 bytes when `html` is them
     decoded as they are: the parser takes bytes without encoding the text again."""
     flat = _flatten_if_deep(html)
-    tree = LexborHTMLParser(raw if raw is not None and flat is html else flat)
+    tree = _html_tree(raw if raw is not None and flat is html else flat)
     metas = _metas(tree)
     lang = _lang(tree, metas)
     date_published = _published(tree, metas, published)
@@ -332,12 +333,26 @@ def load_article(
     return parse_text(text)
 
 
+def _html_tree(html: str | bytes) -> LexborHTMLParser:
+    """The parsed page. The HTML parser is imported here, not with the module, so that plain
+    text is read with the standard library alone (`monitor extract` on a .txt file)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    return LexborHTMLParser(html)
+
+
+def _selectolax_error() -> type[Exception]:
+    from selectolax.lexbor import SelectolaxError
+
+    return SelectolaxError
+
+
 def _check_selector(selector: str, what: str) -> None:
     if not selector.strip():
         raise InputError(f"empty CSS selector for {what}")
     try:  # a parser of its own: a parser caches its selector engine, threads must not share one
-        LexborHTMLParser("").css(selector)
-    except (SelectolaxError, ValueError):
+        _html_tree("").css(selector)
+    except (_selectolax_error(), ValueError):
         raise InputError(f"invalid CSS selector for {what}: {selector!r}") from None
 
 

@@ -28,6 +28,35 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[s
     )
 
 
+def _run_without_site_packages(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -S -m monitor ...` from the checkout: the standard library only, as on a machine
+    where the project's dependencies are not installed."""
+    return subprocess.run(
+        [sys.executable, "-S", "-m", "monitor", *args],
+        cwd=SAMPLE.parent.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_extract_reads_plain_text_with_the_standard_library_alone(tmp_path: Path) -> None:
+    proc = _run_without_site_packages("extract", str(SAMPLE), "--json", "--published", "2025-10-09")
+    assert proc.returncode == 0, proc.stderr
+    got = {
+        (i["metric"], i["value"])
+        for i in map(json.loads, proc.stdout.splitlines())
+        if "metric" in i
+    }
+    assert ("citizens_abroad", 128000) in got
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>126 000 citizens work abroad.</p></body></html>")
+    proc = _run_without_site_packages("extract", str(page))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "'selectolax' is not installed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_extract_json_lines_follow_the_spec() -> None:
     proc = run("extract", str(SAMPLE), "--json", "--published", "2025-10-09")
     assert proc.returncode == 0, proc.stderr
