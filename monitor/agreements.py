@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .dates import DateRef, find_dates
@@ -30,6 +30,10 @@ class Status:
     lang: str
     evidence: str
     as_of: str | None = None
+
+    def __reduce__(self) -> tuple[type[Status], tuple[Any, ...]]:
+        # pickled by its fields, as extract.Figure is
+        return (Status, tuple(getattr(self, f.name) for f in fields(self)))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,11 +142,11 @@ def read_statuses(
     for cp, items in mentions.items():
         current = current_status(srules, [(s, pos, hist) for s, pos, hist, _, _ in items])
         seen: dict[str, tuple[Sentence, str | None]] = {}
-        for status, _, _, sent, year in items:
-            seen[status] = (sent, year)
-        for status, (sent, year) in seen.items():
+        for status, _, _, sent, told in items:
+            seen[status] = (sent, told)
+        for status, (sent, told) in seen.items():
             evidence = sent.text if len(sent.text) <= MAX_EVIDENCE else sent.text[:MAX_EVIDENCE]
-            out.append(Status(cp, status, status == current, lang, evidence, year or published))
+            out.append(Status(cp, status, status == current, lang, evidence, told or published))
     return out
 
 

@@ -48,6 +48,7 @@ class DateRules:
     to_date: re.Pattern[str] | None  # "since the start of the year": up to the publication date
     comparison: dict[str, re.Pattern[str] | None]
     month_any: re.Pattern[str]
+    named_month: frozenset[int]  # the shapes with a month name in them
     # the covers of the shapes ("date:shape<i>"), the relative dates ("date:relative<i>",
     # "date:context<i>") and to_date ("date:to_date") that have one, and (lang ->) where
     # they may start (patterns.PrefixTable)
@@ -64,6 +65,7 @@ class DateRules:
         named |= {f"date:context{i}": rx for i, (_, rx) in enumerate(self.relative_to_context)}
         if self.to_date is not None:
             named["date:to_date"] = self.to_date
+        named["date:month"] = self.month_any
         return named
 
 
@@ -167,6 +169,8 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         ("year", rf"(?:{end}\s+|(?P<yb>{_alt(years['before'])})\s+)?{year}{yword}"),
     ]
     shapes = [(kind, re.compile(r"(?<!\w)" + src, re.I)) for kind, src in shapes_src]
+    # the shapes that name a month: not tried in a sentence that names none
+    named_month = frozenset(i for i, (_, src) in enumerate(shapes_src) if "(?P<m>" in src)
     month_any = re.compile(r"(?<!\w)" + mon, re.I)
 
     relative = _relative(data, "relative", file)
@@ -181,7 +185,15 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         for lang in LANGS
     }
     rules = DateRules(
-        months, ordinals, shapes, relative, relative_to_context, to_date, comparison, month_any
+        months,
+        ordinals,
+        shapes,
+        relative,
+        relative_to_context,
+        to_date,
+        comparison,
+        month_any,
+        named_month,
     )
     found = {name: anchored_cover(rx) for name, rx in rules.finder().items()}
     covers = {name: cover for name, cover in found.items() if cover is not None}
@@ -274,9 +286,11 @@ def find_dates(
         for m in _matches(rules, starts, "date:to_date", rules.to_date, text):
             found.append(DateRef(m.start(), m.end(), published or "", relative=True))
     has_year = _YEAR.search(text) is not None
-    has_month = has_year or rules.month_any.search(text) is not None
+    has_month = any(True for _ in _matches(rules, starts, "date:month", rules.month_any, text))
     for i, (kind, rx) in enumerate(rules.shapes):
         if not (has_year if kind in _NEED_YEAR else has_month):
+            continue
+        if i in rules.named_month and not has_month:
             continue
         for m in _matches(rules, starts, f"date:shape{i}", rx, text):
             if not free(m.start(), m.end()):

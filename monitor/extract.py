@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .agreements import MAX_EVIDENCE, Status, read_statuses
 from .dates import DateRef, find_dates
-from .numbers import Quantity, find_quantities, may_hold_quantity
+from .numbers import Quantity, Value, find_quantities, may_hold_quantity
 from .rules import Hit, Metric, Rules
 from .spans import SEPARATOR, At, Span, clause_breaks, grouped, owner_of
 from .text import Sentence, detect_language, normalize, sentences
@@ -35,13 +35,18 @@ _UNIT_NOUNS = {"persons": "noun_persons", "cases": "noun_cases", "visas": "noun_
 class Figure:
     metric: str
     dims: dict[str, str]
-    value: float
+    value: Value
     unit: str
     bound: str
     as_of: str | None
     lang: str
     evidence: str
-    value_max: float | None = None
+    value_max: Value | None = None
+
+    def __reduce__(self) -> tuple[type[Figure], tuple[Any, ...]]:
+        # pickled by its fields (the run's spool keeps extractions in a file): a class
+        # compiled by mypyc (hatch_build.py) cannot be unpickled attribute by attribute
+        return (Figure, tuple(getattr(self, f.name) for f in fields(self)))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -66,6 +71,9 @@ class Extraction:
     published: str | None
     figures: list[Figure]
     statuses: list[Status]
+
+    def __reduce__(self) -> tuple[type[Extraction], tuple[Any, ...]]:
+        return (Extraction, (self.lang, self.published, self.figures, self.statuses))
 
 
 @dataclass
@@ -382,8 +390,8 @@ class _Reader:
             for dim, vocab_name in metric.dims.items():
                 weak = self.rules.vocabs[vocab_name].weak
                 if weak is not None and dim in b.dims and len(b.dims) > 1:
-                    named = [h for h in vocab[vocab_name] if h.value in b.dims[dim]]
-                    if named and all(weak.fullmatch(text, h.start, h.end) for h in named):
+                    weak_hits = [h for h in vocab[vocab_name] if h.value in b.dims[dim]]
+                    if weak_hits and all(weak.fullmatch(text, h.start, h.end) for h in weak_hits):
                         del b.dims[dim]  # "Ресейден келген мамандар - 640": workers from Russia
             for dim in ("country", "region"):
                 if "place_anaphora" in cues and dim in metric.dims and dim not in b.dims:
@@ -1051,7 +1059,7 @@ def _is_heading(text: str) -> bool:
     return _HEADING.fullmatch(text.strip()) is not None and not any(c.isdigit() for c in text)
 
 
-def _trailing_zeros(value: float) -> int:
+def _trailing_zeros(value: Value) -> int:
     n, zeros = int(value), 0
     if n != value or n == 0:
         return 0
@@ -1061,7 +1069,7 @@ def _trailing_zeros(value: float) -> int:
     return zeros
 
 
-def _rounds_to(precise: float, rounded: float) -> bool:
+def _rounds_to(precise: Value, rounded: Value) -> bool:
     """True when `rounded` is `precise` written with fewer digits: 121 300 -> "121 тыс."."""
     if precise == rounded or rounded <= 0:
         return False

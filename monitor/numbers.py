@@ -52,14 +52,18 @@ _KK_SUFFIX = re.compile(
 )
 
 
+# a count or sum: an int when it is whole (126000, not 126000.0), which JSON output shows as such
+Value = int | float
+
+
 @dataclass(frozen=True)
 class Quantity:
     start: int
     end: int
-    value: float
+    value: Value
     bound: str = "exact"
     unit: str | None = None  # a currency code when the quantity is money
-    value_max: float | None = None
+    value_max: Value | None = None
 
     @property
     def is_money(self) -> bool:
@@ -417,10 +421,10 @@ def _words_value(rules: NumberRules, phrase: str, opening: bool = False) -> Deci
         elif token in rules.words or _suffixed_word(rules, token):
             value = rules.words.get(token) or rules.words[_suffixed_word(rules, token)]
             if value == 100:
-                current = (current or 1) * 100
+                current = (current or Decimal(1)) * 100
                 seen_scale = True
             elif value >= 1000:
-                total += (current or 1) * value
+                total += (current or Decimal(1)) * value
                 current = Decimal(0)
                 seen_scale = True
             else:
@@ -677,7 +681,7 @@ def _scale_value(rules: NumberRules, m: re.Match[str] | None) -> Decimal:
     return Decimal(1)
 
 
-def _plain(value: Decimal) -> float:
+def _plain(value: Decimal) -> Value:
     """126000 stays an int-valued float; 157.1 million is exactly 157100000."""
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -755,7 +759,7 @@ def _merge_ranges(text: str, quantities: list[Quantity], lang: str = "") -> list
     return out
 
 
-def _scale_of(high: float, low: float) -> int:
+def _scale_of(high: Value, low: Value) -> int:
     scale = 1
     while low * scale * 10 <= high and scale < 10**9:
         scale *= 1000 if low * scale * 1000 <= high else 10

@@ -294,8 +294,8 @@ def _indexed_vocab(
         fallback = _alternation(anywhere), tuple(dict.fromkeys(k for _, k, _ in anywhere))
         index = _DefaultIndex(index, fallback)
     else:
-        chars = "".join(re.escape(c) for c in sorted(by_char))
-        starts = re.compile(f"(?<!\\w)[{chars}]", re.I)
+        heads = "".join(re.escape(c) for c in sorted(by_char))
+        starts = re.compile(f"(?<!\\w)[{heads}]", re.I)
     cover = cover_of(p for _, _, _, pats in parts for p in pats)
     return Vocab(
         name=name, dim=dim, groups=groups, each=each, starts=starts, by_char=index, cover=cover
@@ -340,7 +340,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         if name in ("partitive", "locative", "ablative"):
             into = {"partitive": partitive, "locative": locative, "ablative": ablative}[name]
             if name != "partitive":
-                kinds = ("before", "form")
+                kinds: tuple[str, ...] = ("before", "form")
                 if name == "locative":
                     kinds = (*kinds, "owner", "owner_before")
                 keys = [f"{lang}_{kind}" for lang in LANGS for kind in kinds]

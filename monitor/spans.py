@@ -27,8 +27,10 @@ class At:
 
 
 class Span(Protocol):
-    start: int
-    end: int
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 def owner_of(text: str, start: int, end: int, qs: Sequence[Span]) -> int | None:
