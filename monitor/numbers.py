@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,8 +19,11 @@ from .patterns import (
     PrefixTable,
     RulesError,
     all_langs,
+    anchored_cover,
     check_keys,
+    ending_at,
     matches,
+    max_width,
     prefix_cover,
     start_strings,
     str_list,
@@ -70,6 +73,9 @@ class Quantity:
         return self.unit is not None
 
 
+_BEFORE = 60  # characters before a number read for its currency, bound and context words
+
+
 @dataclass(frozen=True)
 class NumberRules:
     scale: re.Pattern[str]
@@ -94,16 +100,25 @@ class NumberRules:
     # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
     words_cover: frozenset[str] | None = None
     masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
-    # likewise for the currency marks and the bound words, which most numbers have none of
+    # likewise for the currency marks and the bound words after a number, which most numbers
+    # have none of
     currency_before_any: re.Pattern[str] | None = None
     currency_after_any: re.Pattern[str] | None = None
-    bound_before_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     bound_after_any: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
-    # lang -> where "number:words" (words_cover) may start: load_rules shares these tables
+    # lang -> where "number:words" (words_cover), the bound words before a number
+    # ("number:bound:<kind>") and its context before ("number:context") may start:
+    # load_rules shares these tables
     tables: dict[str, PrefixTable] = field(default_factory=dict)
+    # the most characters a currency mark before a number takes (the marks end where it starts)
+    currency_before_width: int = _BEFORE
 
-    def prefix_covers(self) -> dict[str, frozenset[str]]:
-        return {"number:words": self.words_cover} if self.words_cover is not None else {}
+    def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
+        covers = {"number:words": self.words_cover}
+        for kind, rx in self.bound_before.get(lang, {}).items():
+            covers[f"number:bound:{kind}"] = anchored_cover(rx) if rx else None
+        rx = self.context_before.get(lang)
+        covers["number:context"] = anchored_cover(rx) if rx else None
+        return {name: cover for name, cover in covers.items() if cover is not None}
 
     # matched right after the number, before its bound words are taken off: Kazakh
     # "1,6 мыңға артты" (grew by) is a change, "21 мыңға дейін өсті" (grew to) is not
@@ -285,7 +300,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         str_list(years, "count_after", file, "years"), file, "years.count_after", anchor=False
     )
     words_cover = prefix_cover(words_re.pattern, words_re.flags) if words_re else None
-    return NumberRules(
+    rules = NumberRules(
         scale=scale,
         scale_values=values,
         words=words,
@@ -312,23 +327,25 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         if count_after
         else None,
         words_cover=words_cover,
-        tables={
-            lang: PrefixTable.of({"number:words": words_cover} if words_cover else {})
-            for lang in LANGS
-        },
         masks_any=_any_of(masks),
         currency_before_any=_any_of([rx for _, rx in currency_before]),
         currency_after_any=_any_of([rx for _, rx in currency_after]),
-        bound_before_any={
-            lang: _any_of([rx for rx in by_kind.values() if rx])
-            for lang, by_kind in bound_before.items()
-        },
         bound_after_any={
             lang: _any_of([rx for rx in by_kind.values() if rx])
             for lang, by_kind in bound_after.items()
         },
         by_lang=by_lang,
+        currency_before_width=min(_BEFORE, _width(currency_before) or _BEFORE),
     )
+    return replace(
+        rules, tables={lang: PrefixTable.of(rules.prefix_covers(lang)) for lang in LANGS}
+    )
+
+
+def _width(marks: list[tuple[str, re.Pattern[str]]]) -> int | None:
+    """The most characters any of the currency marks takes; None when one is unbounded."""
+    widths = [max_width(rx) for _, rx in marks]
+    return None if not widths or None in widths else max(w for w in widths if w is not None)
 
 
 def _anchored(patterns: list[str]) -> re.Pattern[str] | None:
@@ -471,21 +488,27 @@ def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
-def _bound(rules: NumberRules, lang: str, before: str, after: str) -> tuple[str, int, int]:
-    """The bound and how many characters its words take before and after the number."""
+def _bound(
+    rules: NumberRules, lang: str, text: str, start: int, end: int, after: str
+) -> tuple[str, int, int]:
+    """The bound and how many characters its words take before the number (in text[start:end])
+    and after it (`after`)."""
     gate = rules.bound_after_any.get(lang)
     for kind in BOUNDS if gate is None or gate.match(after) else ():
         rx = rules.bound_after.get(lang, {}).get(kind)
         m = rx.match(after) if rx else None
         if m:
             return kind, 0, m.end()
-    gate = rules.bound_before_any.get(lang)
-    for kind in BOUNDS if gate is None or gate.search(before) else ():
+    table = rules.tables.get(lang)
+    for kind in BOUNDS:
         rx = rules.bound_before.get(lang, {}).get(kind)
-        m = rx.search(before) if rx else None
+        m = ending_at(rx, text, start, end, table, _BOUND_NAMES[kind])
         if m:
-            return kind, len(before) - m.start(), 0
+            return kind, end - m.start(), 0
     return "exact", 0, 0
+
+
+_BOUND_NAMES = {kind: f"number:bound:{kind}" for kind in BOUNDS}  # in the prefix table
 
 
 def find_quantities(
@@ -624,13 +647,15 @@ def _read(
         if scale_m and glued and lang == "kk" and _KK_SUFFIX.fullmatch(glued.group(0)):
             pos = glued.end()  # "млн-нан"
     unit: str | None = None
-    before_text = text[max(0, start - 60) : start]
+    before = max(0, start - _BEFORE)  # the words before the number start here ...
+    cut = start  # ... and end here, before its currency mark
+    near = max(before, start - rules.currency_before_width)
     gate = rules.currency_before_any
-    for code, rx in rules.currency_before if gate is None or gate.search(before_text) else ():
-        cm = rx.search(before_text)
+    for code, rx in rules.currency_before if gate is None or gate.search(text, near, start) else ():
+        cm = rx.search(text, near, start)
         if cm:
             unit = code
-            before_text = before_text[: cm.start()]
+            cut = cm.start()
             break
     gate = rules.currency_after_any
     if unit is None and (gate is None or gate.match(text, pos)):
@@ -641,7 +666,7 @@ def _read(
                 pos = cm.end()
                 break
     after_text = text[pos : pos + 60]
-    bound, before_len, after_len = _bound(rules, lang, before_text, after_text)
+    bound, before_len, after_len = _bound(rules, lang, text, before, cut, after_text)
     if bound == "exact":
         bound = _glued_bound(rules, lang, text[start:pos]) or bound
     if bound == "exact" and is_words and _inverted(rules, raw):
@@ -650,9 +675,9 @@ def _read(
         um = rules.unit_after.match(text, pos + after_len)
         if um and not text[um.end() : um.end() + 1].isalnum():
             return None
-    context_text = before_text[: len(before_text) - before_len]
     ctx_b = rules.context_before.get(lang)
-    if ctx_b and ctx_b.search(context_text):
+    table = rules.tables.get(lang)
+    if ending_at(ctx_b, text, before, cut - before_len, table, "number:context"):
         return None
     ctx_a = rules.context_after.get(lang)
     if ctx_a and ctx_a.match(after_text[after_len:]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -95,6 +96,38 @@ def per_lang(
 
 
 _MAX_SET = 512  # a character class wider than this is treated as "anything"
+
+
+def max_width(rx: re.Pattern[str]) -> int | None:
+    """The most characters a match of `rx` can take; None when unbounded (`\\w+`, `\\s*`)."""
+    width = int(_parser.parse(rx.pattern, rx.flags).getwidth()[1])
+    return None if width >= _parser.MAXREPEAT else width
+
+
+def ending_at(
+    rx: re.Pattern[str] | None,
+    text: str,
+    start: int,
+    end: int,
+    table: PrefixTable | None,
+    name: str,
+) -> re.Match[str] | None:
+    """`rx.search(text, start, end)` for a pattern anchored at a word start that ends at `end`
+    (`$`), such as the words before a number: tried only where `table` says `name` may start,
+    when it can say, instead of at every position."""
+    if rx is None:
+        return None
+    if table is None or name not in table.names:
+        return rx.search(text, start, end)
+    positions = table.candidates(text).get(name, ())
+    for i in range(bisect_left(positions, start), len(positions)):
+        at = positions[i]
+        if at >= end:
+            break
+        m = rx.match(text, at, end)
+        if m is not None:
+            return m
+    return None
 
 
 def first_chars(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:

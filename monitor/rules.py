@@ -545,7 +545,7 @@ def load_rules(path: Path | str | None = None) -> Rules:
     tables = {}
     for lang in LANGS:
         covers = {f"vocab:{d}": v.cover for d, v in vocabs.items() if v.cover is not None}
-        covers |= cues.prefix_covers(lang) | dates.prefix_covers() | numbers.prefix_covers()
+        covers |= cues.prefix_covers(lang) | dates.prefix_covers() | numbers.prefix_covers(lang)
         covers |= statuses.prefix_covers(lang)
         tables[lang] = PrefixTable.of(covers)
     return Rules(

@@ -220,8 +220,8 @@ def test_numbers_found_with_the_gates_are_the_numbers_found_without() -> None:
         masks_any=None,
         currency_before_any=None,
         currency_after_any=None,
-        bound_before_any={},
         bound_after_any={},
+        currency_before_width=60,  # currency marks looked for in all 60 characters before
     )
     for text, lang in _sentences():
         got = find_quantities(RULES.numbers, text, lang)
