@@ -118,6 +118,9 @@ class Vocab:
         return hits
 
 
+_Plan = tuple[str, re.Pattern[str], str | None, frozenset[str] | None]
+
+
 @dataclass(frozen=True)
 class Cues:
     groups: dict[str, dict[str, re.Pattern[str] | None]]
@@ -134,27 +137,45 @@ class Cues:
     tables: dict[str, PrefixTable] = field(default_factory=dict)
     # (group, lang) -> for a group without a cover, strings one of which each match holds
     required: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
+    # lang -> (group, its pattern, its name in `tables` or None without a cover, its required
+    # strings): what `find` runs over a sentence, in order
+    plans: dict[str, list[_Plan]] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
         table = self.tables.get(lang)
         starts = table.candidates(text) if table else {}
         out: dict[str, list[tuple[int, int]]] = {}
-        for name, by_lang in self.groups.items():
-            rx = by_lang.get(lang)
-            if not rx:
-                continue
-            if self.covers.get((name, lang)) is None:
-                needed = self.required.get((name, lang))
-                if needed is not None and not any(n in folded(text) for n in needed):
-                    continue
+        low: str | None = None
+        for name, rx, key, needed in self.plans.get(lang, ()):
+            if key is None:
+                if needed is not None:
+                    low = folded(text) if low is None else low
+                    if not any(n in low for n in needed):
+                        continue
                 spans = [m.span() for m in rx.finditer(text)]
-            elif (positions := starts.get(f"cue:{name}")) is not None:
+            elif (positions := starts.get(key)) is not None:
                 spans = scan(rx, text, positions)
             else:
                 continue
             if spans:
                 out[name] = spans
         return out
+
+    def planned(self) -> Cues:
+        """These cues with their `plans` made."""
+        plans: dict[str, list[_Plan]] = {}
+        for lang in LANGS:
+            plans[lang] = [
+                (
+                    name,
+                    rx,
+                    None if self.covers.get((name, lang)) is None else f"cue:{name}",
+                    self.required.get((name, lang)),
+                )
+                for name, by_lang in self.groups.items()
+                if (rx := by_lang.get(lang))
+            ]
+        return replace(self, plans=plans)
 
     def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
         """The covers of the groups in `lang`, by their names in `tables`."""
@@ -366,7 +387,8 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         ablative=ablative,
         required=required,
     )
-    return replace(cues, tables={lang: PrefixTable.of(cues.prefix_covers(lang)) for lang in LANGS})
+    tables = {lang: PrefixTable.of(cues.prefix_covers(lang)) for lang in LANGS}
+    return replace(cues, tables=tables).planned()
 
 
 def _condition(
