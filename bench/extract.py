@@ -989,8 +989,18 @@ def _header_lines(pages: Sequence[Page], args: argparse.Namespace) -> list[str]:
         f"{sizes[0] / 1000:.0f}-{sizes[-1] / 1000:.0f} KB a page (median "
         f"{sizes[n // 2] / 1000:.0f})",
         f"seed {args.seed}; median of {args.runs} runs over all pages after 1 warm-up run",
+        f"monitor: {_build()}",
         f"{'':<34}{'s/run':>9}{'articles/s':>11}{'ms/page':>10}{'MB/s':>8}",
     ]
+
+
+def _build() -> str:
+    """Which build of the monitor runs: the plain sources or the compiled one (hatch_build.py)."""
+    import monitor.extract
+
+    where = monitor.extract.__file__ or "?"
+    kind = "compiled (mypyc)" if where.endswith((".so", ".pyd")) else "plain Python"
+    return f"{kind}, {where}"
 
 
 def _memory_line(name: str, memory: Memory, target: str, after: str) -> str:
