@@ -210,12 +210,17 @@ def _clause(text: str, start: int, end: int, bounds: re.Pattern[str]) -> tuple[i
 
 def _told_as_earlier(srules: StatusRules, sent: Sentence, t: Span) -> bool:
     """ "Бұған дейін келіссөздер тоқтатылған болатын", "Previously, talks were paused": the
-    clause of the trigger tells an event before the article's news."""
+    part of the sentence with the trigger tells an event before the article's news; or the
+    clause before the trigger opens with "after" (`earlier_clause`)."""
     rx = srules.earlier.get(sent.lang)
-    if rx is None:
-        return False
-    left, right = _clause(sent.text, t.start, t.end, _SENTENCE_PART)
-    return rx.search(sent.text, left, right) is not None
+    if rx is not None:
+        left, right = _clause(sent.text, t.start, t.end, _SENTENCE_PART)
+        if rx.search(sent.text, left, right) is not None:
+            return True
+    # "..., after the old one was denounced": the clause before the trigger says "after"
+    rx = srules.earlier_clause.get(sent.lang)
+    left, _ = _clause(sent.text, t.start, t.end, _CLAUSE_PART)
+    return rx is not None and rx.search(sent.text, left, t.start) is not None
 
 
 def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:

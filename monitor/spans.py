@@ -50,7 +50,10 @@ def owner_of(text: str, start: int, end: int, qs: Sequence[Span]) -> int | None:
     return len(qs) - 1
 
 
-_LIST_GAP = re.compile(r"^(?:\s|,|&|and|or|и|или|мен|бен|пен|және|немесе)*$", re.I)
+# what joins the names of one list: a comma or a conjunction (names side by side with only a
+# space between are not one: "Өзбекстан Германиямен ... қол қойған", Uzbekistan signed with
+# Germany)
+_LIST_GAP = re.compile(r"^\s*(?:(?:,|&|and|or|и|или|мен|бен|пен|және|немесе)\s*)+$", re.I)
 
 
 def grouped(text: str, hits: list[Hit]) -> list[tuple[Hit, tuple[int, int]]]:

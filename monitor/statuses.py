@@ -54,6 +54,8 @@ class StatusRules:
     # and where they may start (load_rules shares one table per language among all the rules)
     covers: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     tables: dict[str, PrefixTable] = field(default_factory=dict)
+    # "after": opens a clause that tells an event before the sentence's news
+    earlier_clause: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
 
     def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
         return dict(self.covers.get(lang, {}))
@@ -88,6 +90,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
             "labour",
             "topic_veto",
             "earlier",
+            "earlier_clause",
             "pronoun",
             "denial",
             "status",
@@ -141,6 +144,7 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         labour=per_lang(data.get("labour", {}), file, "labour"),
         topic_veto=per_lang(data.get("topic_veto", {}), file, "topic_veto"),
         earlier=per_lang(data.get("earlier", {}), file, "earlier"),
+        earlier_clause=per_lang(data.get("earlier_clause", {}), file, "earlier_clause"),
         pronoun=per_lang(data.get("pronoun", {}), file, "pronoun"),
         denial=per_lang(data.get("denial", {}), file, "denial"),
         context_sentences=int(data.get("context_sentences", 4)),
