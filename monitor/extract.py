@@ -160,7 +160,13 @@ def _resolve_actors(
     an actor_kz span that overlaps an actor_foreign one ("citizens" in "citizens of
     Türkiye") is dropped.
     """
-    people = cues.get("noun_persons", []) + cues.get("actor_kz", [])
+    # "Kazakhs", "казахстанцев": whatever state reports them, they are ours
+    ours = cues.get("kz_people", [])
+    people = [
+        (s, e)
+        for s, e in cues.get("noun_persons", []) + cues.get("actor_kz", [])
+        if not any(ks < e and s < ke for ks, ke in ours)
+    ]
     foreign = list(cues.get("actor_foreign", []))
     for h in countries:
         # "Uzbekistan has more than 2 million citizens abroad": the people a state has
@@ -170,6 +176,17 @@ def _resolve_actors(
         if verb and h.value != "KZ" and not h.adj:
             after = max(verb[1], h.end)
             foreign += [(s, e) for s, e in people if after <= s <= after + 60]
+    first = countries[0] if countries else None
+    if (
+        first is not None
+        and first.value != "KZ"
+        and not first.adj
+        and not text[: first.start].strip(" \"'«(-")
+        and any(s >= first.end for s, _ in cues.get("state_sends", []))
+    ):
+        # "Uzbekistan joined the scheme in 2006 and sends 10,000 workers to Korea": the state
+        # the sentence opens with sends its own people
+        foreign += [(s, e) for s, e in people if s >= first.end]
     for s, e in cues.get("their_citizens", []):
         # "Kyrgyzstan reported that 1.2 million of its citizens work abroad"
         states = [h for h in countries if h.end <= s and not h.adj]
@@ -687,6 +704,10 @@ class _Reader:
         kz_named = any(h.value == "KZ" and not h.adj for h in countries)
         for h in countries:
             if h.adj or h.value == "KZ" or owner_of(text, h.start, h.end, qs) != i:
+                continue
+            if h.start >= q.end and SEPARATOR.search(text, q.end, h.start):
+                # "90 citizens were returned from Russia, most of whom had worked in Russia":
+                # a place after a comma tells of them, not where the number is
                 continue
             if before and before.search(text, max(0, h.start - 20), h.start):
                 return True

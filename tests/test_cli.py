@@ -235,7 +235,7 @@ def test_rules_check_names_a_flag_that_is_not_boolean_and_a_bad_locative_key(
     )
     proc = run("--rules", str(rules_copy), "rules", "check")
     assert proc.returncode == 2
-    assert "metrics.toml: foreign_workers.counted_in_kazakhstan: expected true or false" in (
+    assert "metrics.toml: deportations.counted_in_kazakhstan: expected true or false" in (
         proc.stderr
     )
     metrics.write_text(text, encoding="utf-8")
