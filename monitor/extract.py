@@ -233,6 +233,10 @@ def _resolve_actors(
             cues.pop("actor_kz", None)
 
 
+# "there", "in the region" take the country or region the sentence before named; "the
+# sector", "в этой отрасли", "бұл салада" its sector
+_ANAPHORA_DIMS = {"place_anaphora": ("country", "region"), "sector_anaphora": ("sector",)}
+
 _DATELINE_END = re.compile(r"\s*(?:\([^)]{0,40}\)\s*)?-\s")
 
 
@@ -410,11 +414,12 @@ class _Reader:
                     weak_hits = [h for h in vocab[vocab_name] if h.value in b.dims[dim]]
                     if weak_hits and all(weak.fullmatch(text, h.start, h.end) for h in weak_hits):
                         del b.dims[dim]  # "Ресейден келген мамандар - 640": workers from Russia
-            for dim in ("country", "region"):
-                if "place_anaphora" in cues and dim in metric.dims and dim not in b.dims:
-                    places = self._places_before(metric.dims[dim])
-                    if places:
-                        b.dims[dim] = places
+            for cue, dims in _ANAPHORA_DIMS.items():
+                for dim in dims if cue in cues else ():
+                    if dim in metric.dims and dim not in b.dims:
+                        places = self._places_before(metric.dims[dim])
+                        if places:
+                            b.dims[dim] = places
             if (
                 self.region is not None
                 and "region" in metric.dims
@@ -602,10 +607,19 @@ class _Reader:
         metric = self.topic.metric
         if not self._fits(text, q, metric, attached, cues):
             return None, None, False
-        anaphora = any(s < q.start for s, _ in cues.get("anaphora", [])) or "anaphora" in attached
+        # "of them" before the number or right after it ("10,800 of them"); further on
+        # ("5,780 foreigners, most of them engineers") it speaks of the number itself
+        anaphora = any(
+            s < q.start or not text[q.end : s].strip() for s, _ in cues.get("anaphora", [])
+        )
         has_dim = any(
             self._dim_values(text, qs, i, vocab[v], cues, d in metric.adjectives)
             for d, v in metric.dims.items()
+        ) or any(
+            # "the sector employs 5,780 foreigners" after a sentence that names the sector
+            cue in cues and dim in metric.dims and bool(self._places_before(metric.dims[dim]))
+            for cue, dims in _ANAPHORA_DIMS.items()
+            for dim in dims
         )
         if anaphora and not any(v in cues for v in _vetoes(metric, cues)):
             # "из них граждане Узбекистана - 2,3 млн, Таджикистана - 1,1 млн": "of them" about
