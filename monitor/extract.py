@@ -264,6 +264,7 @@ class _Reader:
         self.listing = False  # the sentence before opened a list (":") or was an item of one
         self.region: str | None = None  # the region a regional article is about
         self.item = False  # this sentence is an item of such a list
+        self.lead = 0  # the index of the last lead-in of a list
 
     # -- one sentence --------------------------------------------------------------------
     def read(self, index: int, sent: Sentence) -> None:
@@ -274,6 +275,8 @@ class _Reader:
         # list after its lead-in are a breakdown of the figure before it
         self.item = self.listing and _LIST_ITEM.match(text) is not None
         self.listing = text.rstrip().endswith(":") or self.item
+        if self.listing and not self.item:
+            self.lead = index
         if not may_hold_quantity(self.rules.numbers, text):
             self.quiet = (index, sent)  # read only if a later sentence needs its topic
             return
@@ -350,7 +353,7 @@ class _Reader:
                 metric, inherit = prev.metric, dict(prev.dims)
             if metric is None and self.quiet:
                 self._read_quiet()
-            if metric is None and self.topic and index - self.topic.index <= CARRY_SENTENCES:
+            if metric is None and self._near(index):
                 metric, inherit, part = self._carry(index, text, q, i, qs, cues, vocab, attached)
             if (
                 metric is None
@@ -454,6 +457,15 @@ class _Reader:
             # every number here counts something else ("1.2 million of its citizens"): "the
             # figure" in the next sentence is that, not a figure of ours
             self.topic = None
+
+    def _near(self, index: int) -> bool:
+        """Whether the topic is near enough to be continued at sentence `index`: at most
+        CARRY_SENTENCES before it, counted for a list item from the list's lead-in ("Елдер
+        бойынша көрсеткіш мынадай:" then "- Ресей - 99 мың адам;" ...)."""
+        if self.topic is None:
+            return False
+        at = self.lead if self.item else index
+        return at - self.topic.index <= CARRY_SENTENCES
 
     def _elided_currency(
         self, index: int, text: str, qs: list[Quantity], cues: dict[str, list[tuple[int, int]]]
@@ -639,11 +651,7 @@ class _Reader:
             return None, None, False
         # "The largest number came from Germany (214)": a breakdown carries on any metric
         breakdown = self.item or any(s < q.start for s, _ in cues.get("breakdown", []))
-        if (
-            has_dim
-            and (breakdown or metric.carry == "dims")
-            and index - self.topic.index <= CARRY_SENTENCES
-        ):
+        if has_dim and (breakdown or metric.carry == "dims") and self._near(index):
             # a list continued in the next sentence keeps the attributes it shares
             return metric, {d: v for d, v in self.topic.dims.items() if d in metric.inherit}, False
         return None, None, False
@@ -679,7 +687,15 @@ class _Reader:
         country's figure."""
         if "region" in metric.dims.values() or "region" not in vocab:
             return False
-        regions = [h for h in vocab["region"] if not _dateline(text, h)]
+        q = qs[i]
+        regions = [
+            h
+            for h in vocab["region"]
+            if not _dateline(text, h)
+            # "..., the vice minister told a briefing in Astana": a place after a comma is
+            # not where the number is
+            and not (h.start >= q.end and SEPARATOR.search(text, q.end, h.start))
+        ]
         if self._dim_values(text, qs, i, regions, cues):
             return True
         return (
