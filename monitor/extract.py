@@ -1101,13 +1101,20 @@ def _article_region(rules: Rules, sents: list[Sentence]) -> str | None:
 
 
 _HEADING = re.compile(r"[^.!?…:;,]{1,60}\??|[^.!?…;]{1,120}:")
+_HEADING_MAX = 121  # the longest text _HEADING matches
+_DIGIT = re.compile(r"\d")
 _LIST_ITEM = re.compile(r"\s*(?:[•·▪◦*]|-\s|\d{1,2}[.)]\s)")
 
 
 def _is_heading(text: str) -> bool:
     """A short line without a number or closing punctuation, a short question, or a list's
     lead-in: "Где работают", "Who they are?", "По категориям:"."""
-    return _HEADING.fullmatch(text.strip()) is not None and not any(c.isdigit() for c in text)
+    stripped = text.strip()
+    return (
+        len(stripped) <= _HEADING_MAX
+        and _DIGIT.search(text) is None
+        and _HEADING.fullmatch(stripped) is not None
+    )
 
 
 def _trailing_zeros(value: Value) -> int:
@@ -1132,18 +1139,20 @@ def _rounds_to(precise: Value, rounded: Value) -> bool:
 def _drop_rounded(figures: list[Figure], published: str | None) -> list[Figure]:
     """A headline's "более 121 тыс." and the body's "121 300" are one figure: keep the
     precise one, with the explicit reference date of either."""
-    out = list(figures)
+    dropped: set[int] = set()  # ids: figures compare by value, and two may be equal
     for f in figures:
         for g in figures:
-            if f is g or f.metric != g.metric or f.dims != g.dims or g not in out:
+            if f is g or id(g) in dropped or id(f) in dropped:
+                continue
+            if f.metric != g.metric or f.dims != g.dims:
                 continue
             same_time = (f.as_of or "")[:7] == (g.as_of or "")[:7] or published in (
                 f.as_of,
                 g.as_of,
             )
-            if same_time and _rounds_to(f.value, g.value) and f in out:
-                out.remove(g)
-    return out
+            if same_time and _rounds_to(f.value, g.value):
+                dropped.add(id(g))
+    return [f for f in figures if id(f) not in dropped] if dropped else list(figures)
 
 
 def _drop_less_specific(figures: list[Figure]) -> list[Figure]:

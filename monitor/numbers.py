@@ -28,6 +28,7 @@ from .patterns import (
     start_strings,
     str_list,
     union,
+    without_leading_boundary,
 )
 
 BOUNDS = ("exact", "approx", "at_least", "at_most")  # "exact" phrases win over "до"
@@ -99,7 +100,9 @@ class NumberRules:
     # what every match of `words_re` (anchored at a word start) starts with
     # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
     words_cover: frozenset[str] | None = None
-    masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
+    # matches wherever one of `masks` does, and more: each without its opening "\b", which
+    # lets the regex engine skip to the characters a mask can start with
+    masks_any: re.Pattern[str] | None = None
     # likewise for the currency marks and the bound words after a number, which most numbers
     # have none of
     currency_before_any: re.Pattern[str] | None = None
@@ -327,7 +330,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         if count_after
         else None,
         words_cover=words_cover,
-        masks_any=_any_of(masks),
+        masks_any=_any_of([re.compile(without_leading_boundary(rx.pattern)) for rx in masks]),
         currency_before_any=_any_of([rx for _, rx in currency_before]),
         currency_after_any=_any_of([rx for _, rx in currency_after]),
         bound_after_any={
@@ -392,7 +395,7 @@ def may_hold_quantity(rules: NumberRules, text: str) -> bool:
 
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
     """The spans of every mask (phones, times, codes); most sentences have none, which one
-    search of their union tells."""
+    search of a looser union tells."""
     if rules.masks_any is not None and rules.masks_any.search(text) is None:
         return []
     return [m.span() for rx in rules.masks for m in rx.finditer(text)]
