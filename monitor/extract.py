@@ -277,7 +277,7 @@ class _Reader:
         self.listing = text.rstrip().endswith(":") or self.item
         if self.listing and not self.item:
             self.lead = index
-        if not may_hold_quantity(self.rules.numbers, text):
+        if not may_hold_quantity(self.rules.numbers, text, sent.lang):
             self.quiet = (index, sent)  # read only if a later sentence needs its topic
             return
         dates = find_dates(self.rules.dates, text, sent.lang, self.published, self.year)

@@ -25,7 +25,6 @@ from .patterns import (
     matches,
     max_width,
     prefix_cover,
-    start_strings,
     str_list,
     union,
     without_leading_boundary,
@@ -377,20 +376,28 @@ def _lead(text: str) -> int:
     return m.end() if m else 0
 
 
-def may_hold_quantity(rules: NumberRules, text: str) -> bool:
+def may_hold_quantity(rules: NumberRules, text: str, lang: str) -> bool:
     """Cheap test run before the real search: a digit, a number word opening the sentence, or
-    a word for hundred or more. Without a digit only a number word makes a quantity, and none
-    can start where no word starts as one of them does (`words_cover`), which is cheaper to
-    tell than `big_word`'s search."""
+    a number word with a word for hundred or more in it. Without a digit only a number word
+    makes a quantity, and each starts where `find_quantities` looks for one (`_worded`):
+    trying only there is cheaper than searching the sentence for the big words."""
     if _DIGIT.search(text) is not None:
         return True
-    if rules.words_re is not None and rules.words_re.match(text, _lead(text)):
+    if rules.words_re is None:
+        return False
+    if rules.words_re.match(text, _lead(text)):
         return True  # "Thirty-two foreigners were deported": a number opens the sentence
-    if rules.big_word is None:
-        return False
-    if rules.words_cover is not None and rules.words_cover.isdisjoint(start_strings(text)):
-        return False
-    return rules.big_word.search(text) is not None
+    big = rules.big_word
+    return big is not None and any(big.search(m.group(0)) for m in _worded(rules, text, lang))
+
+
+def _worded(rules: NumberRules, text: str, lang: str) -> Iterable[re.Match[str]]:
+    """The matches of the number words (`words_re`) in `text`, tried where they may start."""
+    assert rules.words_re is not None
+    table = rules.tables.get(lang)
+    if rules.words_cover is None or table is None:
+        return rules.words_re.finditer(text)
+    return matches(rules.words_re, text, table.candidates(text).get("number:words", ()))
 
 
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
@@ -529,13 +536,7 @@ def find_quantities(
         tokens.append((m.start(), m.end(), Decimal(0), False))
     if rules.words_re is not None:
         lead = _lead(text)
-        table = rules.tables.get(lang)
-        if rules.words_cover is None or table is None:
-            worded: Iterable[re.Match[str]] = rules.words_re.finditer(text)
-        else:
-            starts = table.candidates(text).get("number:words", ())
-            worded = matches(rules.words_re, text, starts)
-        for m in worded:
+        for m in _worded(rules, text, lang):
             if _overlaps(m.start(), m.end(), masked) or _AFTER_DIGITS.search(text, 0, m.start()):
                 continue
             opening = m.start() == lead and _own_word(rules, m.group(0), lang)
