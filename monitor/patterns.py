@@ -247,11 +247,9 @@ def fold(text: str) -> str:
 _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
 
 
-@lru_cache(maxsize=256)
 def start_index(text: str) -> dict[str, list[int]]:
     """The positions of `text` no word character stands before (where a pattern anchored with
-    (?<!\\w) may match), by the folded PREFIX characters standing there (fewer at the end).
-    Shared by every caller: read it, never change it."""
+    (?<!\\w) may match), by the folded PREFIX characters standing there (fewer at the end)."""
     index: dict[str, list[int]] = {}
     for m in _STARTS.finditer(folded(text)):
         index.setdefault(m.group(1), []).append(m.start())
@@ -309,7 +307,8 @@ class PrefixTable:
 
     def candidates(self, text: str) -> dict[str, list[int]]:
         """For each name that may match in `text`, the positions where it may start, in order.
-        The sentences read last are remembered: read the lists, never change them."""
+        The sentences read last are remembered, and names share lists: read them, never
+        change them."""
         out = self.recent.get(text)
         if out is not None:
             return out
@@ -317,6 +316,7 @@ class PrefixTable:
             self.recent.clear()
         self.recent[text] = out = {}
         memo = self.memo
+        merged: list[str] = []  # the names with a list of their own, from several strings
         for start, positions in start_index(text).items():
             names = memo.get(start)
             if names is None:
@@ -324,11 +324,14 @@ class PrefixTable:
             for name in names:
                 got = out.get(name)
                 if got is None:
-                    out[name] = list(positions)
+                    out[name] = positions  # most names start with one string of a sentence
                 else:
+                    if not merged or name not in merged:
+                        out[name] = got = list(got)
+                        merged.append(name)
                     got.extend(positions)  # a position has one start string: never twice
-        for positions in out.values():
-            positions.sort()
+        for name in merged:
+            out[name].sort()
         return out
 
 
