@@ -214,6 +214,9 @@ class Metric:
     no_ranges: bool = False
 
 
+_RECENT_HITS = 1024  # (dim, sentence) pairs Rules remembers the hits of
+
+
 @dataclass(frozen=True)
 class Rules:
     path: Path
@@ -228,13 +231,26 @@ class Rules:
     # the vocabularies ("vocab:<dim>"), the dates, the number words and the statuses: one look
     # at a sentence serves all of them
     tables: dict[str, PrefixTable] = field(default_factory=dict)
+    # (dim, lang, sentence) -> its hits, for the sentences read last: the figures and then the
+    # statuses of an article look for the countries of the same sentences
+    recent: dict[tuple[str, str, str], list[Hit]] = field(default_factory=dict)
 
     def find_vocabs(self, text: str, lang: str) -> dict[str, list[Hit]]:
         """`Vocab.find` of every vocabulary, keyed by dim, from one look at `text`."""
         return {dim: self.find_vocab(dim, text, lang) for dim in self.vocabs}
 
     def find_vocab(self, dim: str, text: str, lang: str) -> list[Hit]:
-        """`Vocab.find` of the dim's vocabulary, where `tables` says its names may start."""
+        """`Vocab.find` of the dim's vocabulary, where `tables` says its names may start.
+        The lists of the sentences read last are remembered: read them, never change them."""
+        key = (dim, lang, text)
+        hits = self.recent.get(key)
+        if hits is None:
+            if len(self.recent) >= _RECENT_HITS:
+                self.recent.clear()
+            hits = self.recent[key] = self._find_vocab(dim, text, lang)
+        return hits
+
+    def _find_vocab(self, dim: str, text: str, lang: str) -> list[Hit]:
         vocab = self.vocabs[dim]
         table = self.tables.get(lang)
         if vocab.cover is None or table is None:
