@@ -209,8 +209,10 @@ def _cased(char: str) -> set[str]:
 # none of them is not run. The strings are *folded* (`fold`), so that comparing them is
 # comparing characters the way IGNORECASE matching does.
 
-PREFIX = 3  # characters in the longest string of a cover
-_MAX_COVER = 512  # strings in a cover; a wider pattern gets no cover
+# Characters in the longest string of a cover: five tell "в сле" (в следующем году) from the
+# "в " every Russian sentence has, and cut the patterns tried in vain by more than half
+PREFIX = 5
+_MAX_COVER = 4096  # strings in a cover; a wider pattern gets no cover (months: some 1,500)
 
 
 def _fold_table() -> dict[int, str]:
@@ -245,14 +247,34 @@ def fold(text: str) -> str:
 
 
 _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
+_ODD_SPACE = re.compile(r"\s\s|[^\S ]")  # two spaces in a row, or a space that is not " "
 
 
 def start_index(text: str) -> dict[str, list[int]]:
     """The positions of `text` no word character stands before (where a pattern anchored with
-    (?<!\\w) may match), by the folded PREFIX characters standing there (fewer at the end)."""
+    (?<!\\w) may match), by the folded PREFIX characters standing there (fewer at the end).
+
+    Spaces are read as one: every kind as " ", a run of them as one, the way the covers are
+    made (`_append`), so that "в\\s+сеул" has the cover "в сеу" rather than "в ". Normalised
+    text has nothing else; other text is read through a copy with its spaces so collapsed."""
     index: dict[str, list[int]] = {}
-    for m in _STARTS.finditer(folded(text)):
-        index.setdefault(m.group(1), []).append(m.start())
+    low = folded(text)
+    if _ODD_SPACE.search(low) is None:
+        for m in _STARTS.finditer(low):
+            index.setdefault(m.group(1), []).append(m.start())
+        return index
+    chars: list[str] = []
+    at: list[int] = []  # position in `low` -> its position in the collapsed copy
+    for c in low:
+        if c.isspace() and at and low[len(at) - 1].isspace():
+            at.append(len(chars) - 1)
+            continue
+        chars.append(" " if c.isspace() else c)
+        at.append(len(chars) - 1)
+    collapsed = "".join(chars)
+    for m in _STARTS.finditer(low):
+        start = at[m.start()]
+        index.setdefault(collapsed[start : start + PREFIX], []).append(m.start())
     return index
 
 
@@ -261,10 +283,7 @@ def start_strings(text: str) -> frozenset[str]:
     """The folded strings of 1 to PREFIX characters that begin at a position of `text` no
     word character stands before: where a pattern anchored with (?<!\\w) may match."""
     found = start_index(text)
-    out = set(found)
-    out.update([s[:2] for s in found])
-    out.update([s[:1] for s in found])
-    return frozenset(out)
+    return frozenset([s[:n] for s in found for n in range(1, len(s) + 1)])
 
 
 _MEMO_MAX = 50_000  # strings a PrefixTable remembers the patterns of
@@ -489,7 +508,7 @@ def _extend(items: list[tuple[Any, Any]], states: _State) -> _State | None:
         if op is sre.LITERAL:
             states = _append(states, {fold(chr(av))})
         elif op is sre.IN:
-            chars = _in(av)
+            chars = {" "} if _blank(op, av) else _in(av)
             states = (
                 _close(states) if chars is None else _append(states, {fold(c)[:1] for c in chars})
             )  # 'İ'.lower() is 'i' + a dot
@@ -516,8 +535,8 @@ def _extend(items: list[tuple[Any, Any]], states: _State) -> _State | None:
             grown = _extend(list(sub_items), states)  # the first of its copies
             if grown is None:
                 return None
-            if high != 1:
-                grown = _close(grown)  # more copies may follow
+            if high != 1 and not (len(sub_items) == 1 and _blank(*sub_items[0])):
+                grown = _close(grown)  # more copies may follow (of spaces: one, as read)
             states = grown if low else states | grown  # optional: it may be skipped
         else:
             states = _close(states)
@@ -527,14 +546,34 @@ def _extend(items: list[tuple[Any, Any]], states: _State) -> _State | None:
 
 
 def _append(states: _State, chars: set[str]) -> _State:
+    """The states grown by one of `chars`, spaces read as `start_index` reads them: every
+    kind as " ", and a run of them as one."""
     out: _State = set()
     for s, grows in states:
         if not grows:
             out.add((s, False))
             continue
         for c in chars:
+            if c.isspace():
+                if s.endswith(" "):
+                    out.add((s, grows))
+                    continue
+                c = " "
             out.add((s + c, len(s) + 1 < PREFIX))
     return out
+
+
+def _blank(op: Any, av: Any) -> bool:
+    """Whether the item matches one space character (`\\s`, or a class of spaces only)."""
+    if op is sre.LITERAL:
+        return chr(av).isspace()
+    if op is not sre.IN:
+        return False
+    return bool(av) and all(
+        (o is sre.CATEGORY and a in (sre.CATEGORY_SPACE, sre.CATEGORY_UNI_SPACE))
+        or (o is sre.LITERAL and chr(a).isspace())
+        for o, a in av
+    )
 
 
 def _close(states: _State) -> _State:

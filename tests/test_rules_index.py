@@ -113,8 +113,9 @@ def test_hits_are_hits() -> None:
     )
 
 
-_PATTERNS = st.text(alphabet="abcрсиқәAБİſ \\w()?|[]-+*.", max_size=12)
-_TEXTS = st.text(alphabet="abcрсиқәABCРСИҚӘİıſ .,-(\n", max_size=30)
+# "\\s" and runs of spaces of every kind: the table reads a run of them as one " "
+_PATTERNS = st.text(alphabet="abcрсиқәAБİſ \\ws()?|[]-+*.", max_size=12)
+_TEXTS = st.text(alphabet="abcрсиқәABCРСИҚӘİıſ .,-(\n\t\u00a0", max_size=30)
 
 
 def _compiled(pattern: str) -> re.Pattern[str] | None:
@@ -176,6 +177,17 @@ def test_the_prefix_table_gives_each_name_the_positions_where_it_may_start() -> 
     rx = re.compile(r"(?<!\w)ми\w*", re.I)
     assert scan(rx, text, starts["m"]) == [m.span() for m in rx.finditer(text)]
     assert len(scan(rx, text, starts["m"])) == 4
+
+
+def test_a_run_of_spaces_of_any_kind_is_one_space_to_the_table() -> None:
+    """ "в\\s+Сеул" gets a cover past its space ("в сеу"), and still finds "в\\t Сеуле"."""
+    cover = prefix_cover(r"(?:в|из)\s+сеул(?:е|а)?")
+    assert cover is not None and "в сеу" in cover
+    rx = re.compile(r"(?<!\w)(?:(?:в|из)\s+сеул(?:е|а)?)", re.I)
+    for text in ("Работают в Сеуле", "Работают в\t Сеуле", "из\u00a0\u00a0Сеула", "в  Сеул"):
+        starts = PrefixTable.of({"p": cover}).candidates(text).get("p", [])
+        assert scan(rx, text, starts) == [m.span() for m in rx.finditer(text)] != []
+    assert PrefixTable.of({"p": cover}).candidates("в Астане").get("p") is None
 
 
 def test_a_dotted_capital_i_is_looked_for_as_the_i_it_matches() -> None:
