@@ -22,6 +22,7 @@ from .patterns import (
     anchored_cover,
     check_keys,
     ending_at,
+    first_class,
     matches,
     max_width,
     prefix_cover,
@@ -361,8 +362,13 @@ def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
     the flags differ or a group could be referred to by number)."""
     if not patterns or len({rx.flags for rx in patterns}) > 1 or any(rx.groups for rx in patterns):
         return None
+    joined = "|".join(f"(?:{rx.pattern})" for rx in patterns)
+    flags = patterns[0].flags
+    first = first_class(joined, flags)
+    if first is not None:
+        joined = f"(?={first})(?:{joined})"  # lets the engine skip to where one can start
     try:
-        return re.compile("|".join(f"(?:{rx.pattern})" for rx in patterns), patterns[0].flags)
+        return re.compile(joined, flags)
     except re.error:
         return None
 

@@ -179,6 +179,73 @@ def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
     return None  # the whole sequence may match nothing
 
 
+_CATEGORY_CLASS = {
+    sre.CATEGORY_DIGIT: r"\d",
+    sre.CATEGORY_NOT_DIGIT: r"\D",
+    sre.CATEGORY_SPACE: r"\s",
+    sre.CATEGORY_NOT_SPACE: r"\S",
+    sre.CATEGORY_WORD: r"\w",
+    sre.CATEGORY_NOT_WORD: r"\W",
+}
+
+
+def first_class(pattern: str, flags: int = 0) -> str | None:
+    """A character class (as regex source, "[...]") holding every character a match of
+    `pattern` can start with, under `flags`; None if unknown. Put before a pattern as a
+    lookahead, it lets the regex engine skip to where a match can start, which it cannot do
+    for an alternation of patterns that start differently."""
+    try:
+        items = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    parts = _first_parts(list(items))
+    if not parts:
+        return None
+    return "[" + "".join(sorted(parts)) + "]"
+
+
+def _first_parts(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """`_first` as class parts ("a", "0-9", "\\d"), for a pattern of any case flags."""
+    out: set[str] = set()
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue
+        if op is sre.LITERAL:
+            return out | {re.escape(chr(av))}
+        if op is sre.IN:
+            sub: set[str] | None = set()
+            for o, a in av:
+                if o is sre.LITERAL:
+                    sub.add(re.escape(chr(a)))  # type: ignore[union-attr]
+                elif o is sre.RANGE:
+                    sub.add(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")  # type: ignore[union-attr]
+                elif o is sre.CATEGORY and a in _CATEGORY_CLASS:
+                    sub.add(_CATEGORY_CLASS[a])  # type: ignore[union-attr]
+                else:
+                    sub = None  # a negated class
+                    break
+            return None if sub is None else out | sub
+        if op is sre.SUBPATTERN:
+            got = _first_parts(list(av[-1]))
+            return None if got is None else out | got
+        if op is sre.BRANCH:
+            alts = [_first_parts(list(alt)) for alt in av[1]]
+            if any(a is None for a in alts):
+                return None
+            return out.union(*alts)  # type: ignore[arg-type]
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
+            low, _high, sub_items = av
+            got = _first_parts(list(sub_items))
+            if got is None:
+                return None
+            out |= got
+            if low > 0:
+                return out
+            continue
+        return None
+    return None
+
+
 def _in(av: list[tuple[Any, Any]]) -> set[str] | None:
     chars: set[str] = set()
     for op, arg in av:
@@ -247,7 +314,6 @@ def fold(text: str) -> str:
 
 
 _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
-_ODD_SPACE = re.compile(r"\s\s|[^\S ]")  # two spaces in a row, or a space that is not " "
 
 
 def start_index(text: str) -> dict[str, list[int]]:
@@ -259,7 +325,7 @@ def start_index(text: str) -> dict[str, list[int]]:
     text has nothing else; other text is read through a copy with its spaces so collapsed."""
     index: dict[str, list[int]] = {}
     low = folded(text)
-    if _ODD_SPACE.search(low) is None:
+    if low.isprintable() and "  " not in low:  # no space but " " (the others are not printable)
         for m in _STARTS.finditer(low):
             index.setdefault(m.group(1), []).append(m.start())
         return index

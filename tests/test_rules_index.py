@@ -12,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor import load_rules
-from monitor.patterns import PrefixTable, first_chars, fold, prefix_cover, required_strings, scan
+from monitor.patterns import (
+    PrefixTable,
+    first_chars,
+    first_class,
+    fold,
+    prefix_cover,
+    required_strings,
+    scan,
+)
 from monitor.rules import Hit, Vocab
 
 RULES = load_rules()
@@ -105,6 +113,30 @@ def test_a_match_always_starts_with_one_of_the_first_chars(pattern: str, text: s
         m = rx.match(text, pos)
         if m and m.end() > pos:
             assert text[pos].lower() in chars
+
+
+@pytest.mark.parametrize("flags", [0, re.I])
+@given(pattern=st.text(alphabet="abAБ8 \\wds()?|[]-+*.", max_size=12), text=st.text(max_size=20))
+def test_a_first_class_lookahead_changes_no_match(flags: int, pattern: str, text: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            rx = re.compile(pattern, flags)
+        except (re.error, FutureWarning):
+            return
+    first = first_class(pattern, flags)
+    if first is None:
+        return
+    ahead = re.compile(f"(?={first})(?:{pattern})", flags)
+    want = [m.span() for m in rx.finditer(text) if m.end() > m.start()]
+    assert [m.span() for m in ahead.finditer(text) if m.end() > m.start()] == want
+
+
+def test_the_first_class_of_the_masks_is_where_a_phone_or_a_time_can_start() -> None:
+    assert first_class(r"\+\d{7,}|\b\d{1,2}:\d{2}\b|[A-Z]{1,4}-\d+") == r"[A-Z\+\d]"
+    assert first_class(r"(?:\w+\s+)?\d") == r"[\d\w]"  # a word, or the digit when none
+    assert first_class(r"[^a]b") is None  # a negated class: too wide to tell
+    assert first_class(r"a?") is None  # may match nothing
 
 
 def test_hits_are_hits() -> None:
