@@ -54,7 +54,10 @@ def union(
         return None
     parts.sort(key=len, reverse=True)
     body = "|".join(f"(?:{p})" for p in parts)
-    return re.compile(("(?<!\\w)" if anchor else "") + f"(?:{body}){suffix}", flags)
+    # the characters a match can start with, as a lookahead: a search then skips to them
+    first = first_class(body, flags)
+    ahead = f"(?={first})" if first is not None else ""
+    return re.compile(("(?<!\\w)" if anchor else "") + f"{ahead}(?:{body}){suffix}", flags)
 
 
 def all_langs(data: Mapping[str, Any], key: str, file: str) -> re.Pattern[str] | None:
@@ -441,13 +444,13 @@ def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple
     return [m.span() for m in matches(rx, text, positions)]
 
 
-_LEADING_BOUNDARY = re.compile(r"^((?:\(\?:)*)\\b")
+_LEADING_BOUNDARY = re.compile(r"^((?:\(\?=\[(?:[^\]\\]|\\.)*\]\))?(?:\(\?:)*)\\b")
 
 
 def without_leading_boundary(pattern: str) -> str:
-    """`pattern` without a "\\b" it opens with (inside any opening non-capturing groups): a
-    pattern matching wherever `pattern` does and maybe elsewhere, but one whose possible
-    first characters the regex engine can see, to skip to them when searching."""
+    """`pattern` without a "\\b" it opens with (after a first-character lookahead, inside any
+    opening non-capturing groups): a pattern matching wherever `pattern` does and maybe
+    elsewhere, but one whose possible first characters the regex engine can see."""
     return _LEADING_BOUNDARY.sub(r"\1", pattern, count=1)
 
 
