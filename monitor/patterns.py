@@ -317,6 +317,7 @@ def fold(text: str) -> str:
 
 
 _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
+_NON_WORD = re.compile(r"\W")
 
 
 def start_index(text: str) -> dict[str, list[int]]:
@@ -329,8 +330,20 @@ def start_index(text: str) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
     low = folded(text)
     if low.isprintable() and "  " not in low:  # no space but " " (the others are not printable)
-        for m in _STARTS.finditer(low):
-            index.setdefault(m.group(1), []).append(m.start())
+        # the start of the text and every position after a non-word character: one search
+        # for those characters is cheaper than a lookbehind tried at every position
+        end = len(low)
+        if end:
+            index[low[:PREFIX]] = [0]
+        for m in _NON_WORD.finditer(low):
+            pos = m.end()
+            if pos < end:
+                key = low[pos : pos + PREFIX]
+                got = index.get(key)
+                if got is None:
+                    index[key] = [pos]
+                else:
+                    got.append(pos)
         return index
     chars: list[str] = []
     at: list[int] = []  # position in `low` -> its position in the collapsed copy
