@@ -430,8 +430,8 @@ def _published(tree: LexborHTMLParser, metas: dict[str, str], selector: str | No
         found = _parse_date(metas.get(key))
         if found:
             return found
-    node = tree.css_first("[itemprop=datePublished i]")
-    found = _node_date(node) if node is not None else None
+    itemprop = tree.css_first("[itemprop=datePublished i]")
+    found = _node_date(itemprop) if itemprop is not None else None
     if found:
         return found
     found = _jsonld_date(tree)
@@ -442,8 +442,8 @@ def _published(tree: LexborHTMLParser, metas: dict[str, str], selector: str | No
         if found:
             return found
     for sel in ("time[pubdate][datetime]", "article time[datetime]", "time[datetime]"):
-        node = tree.css_first(sel)
-        found = _node_date(node) if node is not None else None
+        timed = tree.css_first(sel)
+        found = _node_date(timed) if timed is not None else None
         if found:
             return found
     return None
