@@ -54,6 +54,10 @@ class DateRules:
     # they may start (patterns.PrefixTable)
     covers: dict[str, frozenset[str]] = field(default_factory=dict)
     tables: dict[str, PrefixTable] = field(default_factory=dict)
+    # the names of the shapes and relative dates in `covers`, by index, made once
+    shape_names: tuple[str, ...] = ()
+    relative_names: tuple[str, ...] = ()
+    context_names: tuple[str, ...] = ()
 
     def prefix_covers(self) -> dict[str, frozenset[str]]:
         return dict(self.covers)
@@ -197,7 +201,14 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
     )
     found = {name: anchored_cover(rx) for name, rx in rules.finder().items()}
     covers = {name: cover for name, cover in found.items() if cover is not None}
-    return replace(rules, covers=covers, tables={lang: PrefixTable.of(covers) for lang in LANGS})
+    return replace(
+        rules,
+        covers=covers,
+        tables={lang: PrefixTable.of(covers) for lang in LANGS},
+        shape_names=tuple(f"date:shape{i}" for i in range(len(rules.shapes))),
+        relative_names=tuple(f"date:relative{i}" for i in range(len(rules.relative))),
+        context_names=tuple(f"date:context{i}" for i in range(len(rules.relative_to_context))),
+    )
 
 
 def _relative(data: dict[str, Any], table: str, file: str) -> list[tuple[int, re.Pattern[str]]]:
@@ -292,7 +303,7 @@ def find_dates(
             continue
         if i in rules.named_month and not has_month:
             continue
-        for m in _matches(rules, starts, f"date:shape{i}", rx, text):
+        for m in _matches(rules, starts, rules.shape_names[i], rx, text):
             if not free(m.start(), m.end()):
                 continue
             value = _value(rules, kind, m, published)
@@ -301,7 +312,7 @@ def find_dates(
     explicit = sorted((d for d in found if d.value), key=lambda d: d.start)
     for relative, own_base in ((rules.relative_to_context, False), (rules.relative, True)):
         for i, (offset, rx) in enumerate(relative):
-            name = f"date:relative{i}" if own_base else f"date:context{i}"
+            name = rules.relative_names[i] if own_base else rules.context_names[i]
             for m in _matches(rules, starts, name, rx, text):
                 before = [d.value for d in explicit if d.end <= m.start()]
                 base_date = published if own_base else (before[-1] if before else context)

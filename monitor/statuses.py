@@ -54,6 +54,7 @@ class StatusRules:
     # and where they may start (load_rules shares one table per language among all the rules)
     covers: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     tables: dict[str, PrefixTable] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # status -> its name in `tables`
     # "after": opens a clause that tells an event before the sentence's news
     earlier_clause: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
 
@@ -158,7 +159,8 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         found = {name: anchored_cover(rx) for name, rx in named.items() if rx is not None}
         covers[lang] = {name: cover for name, cover in found.items() if cover is not None}
     tables = {lang: PrefixTable.of(covers[lang]) for lang in LANGS}
-    return replace(rules, covers=covers, tables=tables)
+    names = {status: f"status:{status}" for status in rules.order}
+    return replace(rules, covers=covers, tables=tables, names=names)
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def find_triggers(
         rx = rules.triggers[status].get(lang)
         if not rx:
             continue
-        for m in rules.finds(f"status:{status}", rx, text, lang):
+        for m in rules.finds(rules.names[status], rx, text, lang):
             if not _guarded(rules, status, lang, text, m.start(), m.end()):
                 found.append(Trigger(status, m.start(), m.end()))
     denial = rules.denial.get(lang)
