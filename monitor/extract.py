@@ -1112,6 +1112,7 @@ def _is_heading(text: str) -> bool:
     stripped = text.strip()
     return (
         len(stripped) <= _HEADING_MAX
+        and not stripped.endswith((".", "!", "…", ";", ","))  # a sentence, as most lines
         and _DIGIT.search(text) is None
         and _HEADING.fullmatch(stripped) is not None
     )

@@ -67,7 +67,10 @@ def _replace_char(match: re.Match[str]) -> str:
 
 # Latin letters that look Cyrillic, repaired only inside words that are otherwise Cyrillic.
 _LATIN_TO_CYR = str.maketrans("aceopxiyACEOPXIKMHTB", "асеорхіуАСЕОРХІКМНТВ")
-_MIXED_SCRIPT = re.compile(r"[a-zA-Z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][a-zA-Z]")
+# a Latin letter beside a Cyrillic one; opening with the Latin letters lets the regex engine
+# skip to them, which are few in a Cyrillic text (an English one has no Cyrillic to look for)
+_MIXED_SCRIPT = re.compile(r"[a-zA-Z](?:(?<=[а-яёА-ЯЁ][a-zA-Z])|(?=[а-яёА-ЯЁ]))")
+_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _MIXED_WORD = re.compile(r"\w*[а-яёәғқңөұүһі]\w*[a-z]\w*|\w*[a-z]\w*[а-яёәғқңөұүһі]\w*", re.I)
 
 
@@ -82,7 +85,7 @@ def normalize(text: str) -> str:
     """Return `text` in the form the rules are written for (see rules/README.md)."""
     text = _CHAR_FIND.sub(_replace_char, unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _MIXED_SCRIPT.search(text):
+    if _CYRILLIC.search(text) and _MIXED_SCRIPT.search(text):
         text = _MIXED_WORD.sub(_fix_mixed, text)
     return text
 
@@ -124,6 +127,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 # Letters of each script are counted as what is left of a text without the runs of other
 # characters: about twice as fast as listing every letter with findall.
 _NOT_LATIN = re.compile(r"[^a-zA-Z]+")
+_LATIN = re.compile(r"[a-zA-Z]")
 _NOT_CYRILLIC = re.compile(r"[^\u0400-\u04ff]+")
 _NOT_KK = re.compile("[^" + "".join(sorted(KK_LETTERS)) + "]+")
 
@@ -142,9 +146,11 @@ def detect_language(text: str) -> str:
 
 def sentence_language(text: str, doc_lang: str) -> str:
     """The language of one sentence, with the document's language as the prior."""
-    latin = len(_NOT_LATIN.sub("", text))
+    if text.isascii():  # no Cyrillic: English when it has a Latin letter
+        return "en" if _LATIN.search(text) else doc_lang
     cyr = len(_NOT_CYRILLIC.sub("", text))
-    if latin > cyr:
+    # more Latin than Cyrillic letters needs fewer Cyrillic ones than other characters
+    if 2 * cyr < len(text) and len(_NOT_LATIN.sub("", text)) > cyr:
         return "en"
     if not cyr:
         return doc_lang
