@@ -25,6 +25,7 @@ from .patterns import (
     first_class,
     matches,
     max_width,
+    may_start,
     prefix_cover,
     str_list,
     union,
@@ -100,6 +101,9 @@ class NumberRules:
     # what every match of `words_re` (anchored at a word start) starts with
     # (`patterns.prefix_cover`): a sentence where no word starts so has no number word
     words_cover: frozenset[str] | None = None
+    # where one of the units of `unit_after` with a cover may follow, and the units without
+    unit_cover: frozenset[str] | None = None
+    unit_open: re.Pattern[str] | None = None
     # matches wherever one of `masks` does, and more: each without its opening "\b", which
     # lets the regex engine skip to the characters a mask can start with
     masks_any: re.Pattern[str] | None = None
@@ -257,6 +261,12 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         unit_pats += str_list(table, "after", file, f"units.{role}")
     unit_rx = union(unit_pats, file, "units", anchor=False)
     unit_after = re.compile(r"\s?(?:" + unit_rx.pattern + ")", re.I) if unit_rx else None
+    # the units that may start with anything, apart: where none of the others can start,
+    # only these are tried
+    covered = union([p for p in unit_pats if prefix_cover(p)], file, "units", anchor=False)
+    uncovered = union([p for p in unit_pats if not prefix_cover(p)], file, "units", anchor=False)
+    unit_cover = prefix_cover(r"\s?(?:" + covered.pattern + ")") if covered and unit_after else None
+    unit_open = re.compile(r"\s?(?:" + uncovered.pattern + ")", re.I) if uncovered else None
 
     context = data.get("context", {})
     check_keys(
@@ -322,6 +332,8 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         currency_before=currency_before,
         currency_after=currency_after,
         unit_after=unit_after,
+        unit_cover=unit_cover,
+        unit_open=unit_open,
         context_before=context_before,
         context_after=context_after,
         context_next=context_next,
@@ -391,7 +403,9 @@ def may_hold_quantity(rules: NumberRules, text: str, lang: str) -> bool:
         return True
     if rules.words_re is None:
         return False
-    if rules.words_re.match(text, _lead(text)):
+    lead = _lead(text)
+    cover = rules.words_cover
+    if (cover is None or may_start(cover, text, lead)) and rules.words_re.match(text, lead):
         return True  # "Thirty-two foreigners were deported": a number opens the sentence
     big = rules.big_word
     return big is not None and any(big.search(m.group(0)) for m in _worded(rules, text, lang))
@@ -681,8 +695,12 @@ def _read(
         bound = _glued_bound(rules, lang, text[start:pos]) or bound
     if bound == "exact" and is_words and _inverted(rules, raw):
         bound = "approx"
-    if unit is None and rules.unit_after:
-        um = rules.unit_after.match(text, pos + after_len)
+    unit_at = pos + after_len
+    units = rules.unit_after
+    if rules.unit_cover is not None and not may_start(rules.unit_cover, text, unit_at):
+        units = rules.unit_open  # none of the others can start here
+    if unit is None and units:
+        um = units.match(text, unit_at)
         if um and not text[um.end() : um.end() + 1].isalnum():
             return None
     ctx_b = rules.context_before.get(lang)

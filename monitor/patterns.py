@@ -360,6 +360,25 @@ def start_index(text: str) -> dict[str, list[int]]:
     return index
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def may_start(cover: frozenset[str], text: str, pos: int) -> bool:
+    """Whether a pattern with this prefix cover may match at `pos` of `text`: one look at the
+    folded characters there (spaces read as `start_index` reads them), instead of a try."""
+    low = folded(text)
+    width = 2 * PREFIX
+    while True:
+        key = low[pos : pos + width]
+        if not (key.isprintable() and "  " not in key):
+            key = _SPACES.sub(" ", key)
+        if len(key) >= PREFIX or pos + width >= len(low):
+            break
+        width *= 2  # a long run of spaces: look further
+    key = key[:PREFIX]
+    return any(key[:n] in cover for n in range(1, len(key) + 1))
+
+
 @lru_cache(maxsize=256)
 def start_strings(text: str) -> frozenset[str]:
     """The folded strings of 1 to PREFIX characters that begin at a position of `text` no

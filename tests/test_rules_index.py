@@ -17,6 +17,7 @@ from monitor.patterns import (
     first_chars,
     first_class,
     fold,
+    may_start,
     prefix_cover,
     required_strings,
     scan,
@@ -197,6 +198,19 @@ def test_trying_an_anchored_pattern_where_the_table_says_finds_every_match(
         return
     starts = PrefixTable.of({"p": cover}).candidates(text).get("p", [])
     assert scan(rx, text, starts) == [m.span() for m in rx.finditer(text)]
+
+
+@settings(max_examples=400)
+@given(_PATTERNS, _TEXTS)
+def test_a_pattern_matches_only_where_its_cover_says_it_may_start(pattern: str, text: str) -> None:
+    rx = _compiled(pattern)
+    cover = prefix_cover(pattern) if rx is not None else None
+    if rx is None or cover is None:
+        return
+    for pos in range(len(text)):
+        m = rx.match(text, pos)
+        if m and m.end() > pos:
+            assert may_start(cover, text, pos), (pattern, text, pos)
 
 
 def test_the_prefix_table_gives_each_name_the_positions_where_it_may_start() -> None:
