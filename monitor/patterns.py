@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -150,28 +150,31 @@ def first_chars(pattern: str, flags: int = FLAGS) -> frozenset[str] | None:
     return frozenset(found) if found is not None else None
 
 
-def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """First characters of a sequence of parsed items; None if unknown or if it may be empty."""
+_Leaf = Callable[[Any, Any], set[str] | None]
+
+
+def _first(items: list[tuple[Any, Any]], leaf: _Leaf | None = None) -> set[str] | None:
+    """First characters of a sequence of parsed items; None if unknown or if it may be empty.
+    `leaf` tells them for a literal or a class (by default: the lower-cased characters)."""
+    first_of = leaf or _lower_leaf
     out: set[str] = set()
     for op, av in items:
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero-width: they only restrict
-        if op is sre.LITERAL:
-            return out | _cased(chr(av))
-        if op is sre.IN:
-            chars = _in(av)
+        if op is sre.LITERAL or op is sre.IN:
+            chars = first_of(op, av)
             return None if chars is None else out | chars
         if op is sre.SUBPATTERN:
-            sub = _first(list(av[-1]))
+            sub = _first(list(av[-1]), leaf)
             return None if sub is None else out | sub
         if op is sre.BRANCH:
-            alts = [_first(list(alt)) for alt in av[1]]
+            alts = [_first(list(alt), leaf) for alt in av[1]]
             if any(a is None for a in alts):
                 return None
             return out.union(*alts)  # type: ignore[arg-type]
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
             low, _high, sub_items = av
-            sub = _first(list(sub_items))
+            sub = _first(list(sub_items), leaf)
             if sub is None:
                 return None
             out |= sub
@@ -180,6 +183,10 @@ def _first(items: list[tuple[Any, Any]]) -> set[str] | None:
             continue  # optional: the next item may come first
         return None
     return None  # the whole sequence may match nothing
+
+
+def _lower_leaf(op: Any, av: Any) -> set[str] | None:
+    return _cased(chr(av)) if op is sre.LITERAL else _in(av)
 
 
 _CATEGORY_CLASS = {
@@ -201,52 +208,27 @@ def first_class(pattern: str, flags: int = 0) -> str | None:
         items = _parser.parse(pattern, flags)
     except re.error:
         return None
-    parts = _first_parts(list(items))
+    parts = _first(list(items), _class_leaf)
     if not parts:
         return None
     return "[" + "".join(sorted(parts)) + "]"
 
 
-def _first_parts(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """`_first` as class parts ("a", "0-9", "\\d"), for a pattern of any case flags."""
-    out: set[str] = set()
-    for op, av in items:
-        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-            continue
-        if op is sre.LITERAL:
-            return out | {re.escape(chr(av))}
-        if op is sre.IN:
-            sub: set[str] | None = set()
-            for o, a in av:
-                if o is sre.LITERAL:
-                    sub.add(re.escape(chr(a)))  # type: ignore[union-attr]
-                elif o is sre.RANGE:
-                    sub.add(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")  # type: ignore[union-attr]
-                elif o is sre.CATEGORY and a in _CATEGORY_CLASS:
-                    sub.add(_CATEGORY_CLASS[a])  # type: ignore[union-attr]
-                else:
-                    sub = None  # a negated class
-                    break
-            return None if sub is None else out | sub
-        if op is sre.SUBPATTERN:
-            got = _first_parts(list(av[-1]))
-            return None if got is None else out | got
-        if op is sre.BRANCH:
-            alts = [_first_parts(list(alt)) for alt in av[1]]
-            if any(a is None for a in alts):
-                return None
-            return out.union(*alts)  # type: ignore[arg-type]
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)):
-            low, _high, sub_items = av
-            got = _first_parts(list(sub_items))
-            if got is None:
-                return None
-            out |= got
-            if low > 0:
-                return out
-            continue
-        return None
-    return None
+def _class_leaf(op: Any, av: Any) -> set[str] | None:
+    """The parts of a character class ("a", "0-9", "\\d") for a literal or a class."""
+    if op is sre.LITERAL:
+        return {re.escape(chr(av))}
+    parts: set[str] = set()
+    for o, a in av:
+        if o is sre.LITERAL:
+            parts.add(re.escape(chr(a)))
+        elif o is sre.RANGE:
+            parts.add(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")
+        elif o is sre.CATEGORY and a in _CATEGORY_CLASS:
+            parts.add(_CATEGORY_CLASS[a])
+        else:
+            return None  # a negated class
+    return parts
 
 
 def _in(av: list[tuple[Any, Any]]) -> set[str] | None:
