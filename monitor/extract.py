@@ -866,12 +866,13 @@ class _Reader:
             b = a + 1
             between = text[qs[a].end : qs[b].start]
             before = text[: qs[a].start]
+            after_b, before_b = text[qs[b].end :], text[: qs[b].start]
             pair = None
-            for lang in (self.lang, "en", "ru", "kk"):
+            for lang in dict.fromkeys((self.lang, "en", "ru", "kk")):
                 sub_after = part.get(f"{lang}_sub_after")
                 sub_before = part.get(f"{lang}_sub_before")
-                if (sub_after and sub_after.search(text[qs[b].end :])) or (
-                    sub_before and sub_before.search(text[: qs[b].start])
+                if (sub_after and sub_after.search(after_b)) or (
+                    sub_before and sub_before.search(before_b)
                 ):
                     pair = (b, a)  # "..., and 11,500 of them": b is part of a
                     break

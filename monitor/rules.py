@@ -140,13 +140,23 @@ class Cues:
     # lang -> (group, its pattern, its name in `tables` or None without a cover, its required
     # strings): what `find` runs over a sentence, in order
     plans: dict[str, list[_Plan]] = field(default_factory=dict)
+    # lang -> the index in `plans` of each plan's name in `tables`, and of the plans without
+    keyed: dict[str, dict[str, int]] = field(default_factory=dict)
+    open_plans: dict[str, list[int]] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
         table = self.tables.get(lang)
         starts = table.candidates(text) if table else {}
         out: dict[str, list[tuple[int, int]]] = {}
         low: str | None = None
-        for name, rx, key, needed in self.plans.get(lang, ()):
+        plans = self.plans.get(lang, [])
+        # the plans of the groups that may start here, and those without a cover, in order
+        index = self.keyed.get(lang, {})
+        chosen = [i for key in starts if (i := index.get(key, -1)) >= 0]
+        chosen += self.open_plans.get(lang, ())
+        chosen.sort()
+        for i in chosen:
+            name, rx, key, needed = plans[i]
             if key is None:
                 if needed is not None:
                     low = folded(text) if low is None else low
@@ -175,7 +185,15 @@ class Cues:
                 for name, by_lang in self.groups.items()
                 if (rx := by_lang.get(lang))
             ]
-        return replace(self, plans=plans)
+        keyed = {
+            lang: {key: i for i, (_, _, key, _) in enumerate(p) if key is not None}
+            for lang, p in plans.items()
+        }
+        open_plans = {
+            lang: [i for i, (_, _, key, _) in enumerate(p) if key is None]
+            for lang, p in plans.items()
+        }
+        return replace(self, plans=plans, keyed=keyed, open_plans=open_plans)
 
     def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
         """The covers of the groups in `lang`, by their names in `tables`."""
