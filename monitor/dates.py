@@ -58,6 +58,8 @@ class DateRules:
     shape_names: tuple[str, ...] = ()
     relative_names: tuple[str, ...] = ()
     context_names: tuple[str, ...] = ()
+    # (the sentence names a year, names a month) -> the shapes that may then be there
+    shapes_for: dict[tuple[bool, bool], tuple[int, ...]] = field(default_factory=dict)
 
     def prefix_covers(self) -> dict[str, frozenset[str]]:
         return dict(self.covers)
@@ -208,6 +210,15 @@ def compile_dates(data: dict[str, Any], file: str) -> DateRules:
         shape_names=tuple(f"date:shape{i}" for i in range(len(rules.shapes))),
         relative_names=tuple(f"date:relative{i}" for i in range(len(rules.relative))),
         context_names=tuple(f"date:context{i}" for i in range(len(rules.relative_to_context))),
+        shapes_for={
+            (year, month): tuple(
+                i
+                for i, (kind, _) in enumerate(rules.shapes)
+                if (year if kind in _NEED_YEAR else month) and (month or i not in rules.named_month)
+            )
+            for year in (False, True)
+            for month in (False, True)
+        },
     )
 
 
@@ -298,11 +309,8 @@ def find_dates(
             found.append(DateRef(m.start(), m.end(), published or "", relative=True))
     has_year = _YEAR.search(text) is not None
     has_month = any(True for _ in _matches(rules, starts, "date:month", rules.month_any, text))
-    for i, (kind, rx) in enumerate(rules.shapes):
-        if not (has_year if kind in _NEED_YEAR else has_month):
-            continue
-        if i in rules.named_month and not has_month:
-            continue
+    for i in rules.shapes_for.get((has_year, has_month), ()):
+        kind, rx = rules.shapes[i]
         for m in _matches(rules, starts, rules.shape_names[i], rx, text):
             if not free(m.start(), m.end()):
                 continue
