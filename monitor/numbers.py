@@ -29,7 +29,6 @@ from .patterns import (
     prefix_cover,
     str_list,
     union,
-    without_leading_boundary,
 )
 
 BOUNDS = ("exact", "approx", "at_least", "at_most")  # "exact" phrases win over "до"
@@ -104,9 +103,7 @@ class NumberRules:
     # where one of the units of `unit_after` with a cover may follow, and the units without
     unit_cover: frozenset[str] | None = None
     unit_open: re.Pattern[str] | None = None
-    # matches wherever one of `masks` does, and more: each without its opening "\b", which
-    # lets the regex engine skip to the characters a mask can start with
-    masks_any: re.Pattern[str] | None = None
+    masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
     # likewise for the currency marks and the bound words after a number, which most numbers
     # have none of
     currency_before_any: re.Pattern[str] | None = None
@@ -263,8 +260,9 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
     unit_after = re.compile(r"\s?(?:" + unit_rx.pattern + ")", re.I) if unit_rx else None
     # the units that may start with anything, apart: where none of the others can start,
     # only these are tried
-    covered = union([p for p in unit_pats if prefix_cover(p)], file, "units", anchor=False)
-    uncovered = union([p for p in unit_pats if not prefix_cover(p)], file, "units", anchor=False)
+    open_pats = [p for p in unit_pats if prefix_cover(p) is None]
+    covered = union([p for p in unit_pats if p not in open_pats], file, "units", anchor=False)
+    uncovered = union(open_pats, file, "units", anchor=False)
     unit_cover = prefix_cover(r"\s?(?:" + covered.pattern + ")") if covered and unit_after else None
     unit_open = re.compile(r"\s?(?:" + uncovered.pattern + ")", re.I) if uncovered else None
 
@@ -342,7 +340,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         if count_after
         else None,
         words_cover=words_cover,
-        masks_any=_any_of([re.compile(without_leading_boundary(rx.pattern)) for rx in masks]),
+        masks_any=_any_of(masks),
         currency_before_any=_any_of([rx for _, rx in currency_before]),
         currency_after_any=_any_of([rx for _, rx in currency_after]),
         bound_after_any={
@@ -422,7 +420,7 @@ def _worded(rules: NumberRules, text: str, lang: str) -> Iterable[re.Match[str]]
 
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
     """The spans of every mask (phones, times, codes); most sentences have none, which one
-    search of a looser union tells."""
+    search of their union tells."""
     if rules.masks_any is not None and rules.masks_any.search(text) is None:
         return []
     return [m.span() for rx in rules.masks for m in rx.finditer(text)]

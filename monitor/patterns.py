@@ -458,16 +458,6 @@ def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple
     return [m.span() for m in matches(rx, text, positions)]
 
 
-_LEADING_BOUNDARY = re.compile(r"^((?:\(\?=\[(?:[^\]\\]|\\.)*\]\))?(?:\(\?:)*)\\b")
-
-
-def without_leading_boundary(pattern: str) -> str:
-    """`pattern` without a "\\b" it opens with (after a first-character lookahead, inside any
-    opening non-capturing groups): a pattern matching wherever `pattern` does and maybe
-    elsewhere, but one whose possible first characters the regex engine can see."""
-    return _LEADING_BOUNDARY.sub(r"\1", pattern, count=1)
-
-
 def anchored_cover(rx: re.Pattern[str]) -> frozenset[str] | None:
     """The prefix cover of a compiled pattern that must start at a word start, so that a
     PrefixTable may say where it can match; None for any other pattern."""
