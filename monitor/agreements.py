@@ -69,7 +69,9 @@ def read_statuses(
         ):
             # "Talks were paused in December. But in September they resumed"
             continued = (
-                said == index - 1 and pronoun is not None and bool(pronoun.search(sent.text))
+                said == index - 1
+                and pronoun is not None
+                and srules.says("status-pronoun", pronoun, sent.text, sent.lang)
             )
         elif not question:
             said = index
@@ -215,12 +217,15 @@ def _told_as_earlier(srules: StatusRules, sent: Sentence, t: Span) -> bool:
     rx = srules.earlier.get(sent.lang)
     if rx is not None:
         left, right = _clause(sent.text, t.start, t.end, _SENTENCE_PART)
-        if rx.search(sent.text, left, right) is not None:
+        if srules.first("status-earlier", rx, sent.text, sent.lang, left, right) is not None:
             return True
     # "..., after the old one was denounced": the clause before the trigger says "after"
     rx = srules.earlier_clause.get(sent.lang)
+    if rx is None:
+        return False
     left, _ = _clause(sent.text, t.start, t.end, _CLAUSE_PART)
-    return rx is not None and rx.search(sent.text, left, t.start) is not None
+    found = srules.first("status-earlier-clause", rx, sent.text, sent.lang, left, t.start)
+    return found is not None
 
 
 def _event_year(text: str, start: int, end: int, dates: list[DateRef]) -> int | None:

@@ -25,7 +25,9 @@ from .patterns import (
     union,
 )
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# a year not inside a longer number; the lookbehind comes last so that the pattern opens with
+# its digits and a search skips to them
+_YEAR = re.compile(r"(?:19|20)\d\d(?!\d)(?<!\d{5})")
 _NEED_YEAR = frozenset({"day", "range", "quarter", "half", "month", "year"})
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from .patterns import (
     LANGS,
+    Alternation,
     PrefixTable,
     RulesError,
     all_langs,
@@ -33,11 +34,13 @@ from .patterns import (
 
 BOUNDS = ("exact", "approx", "at_least", "at_most")  # "exact" phrases win over "до"
 
-# Digits: grouped thousands (comma, dot or space, used consistently) or a plain run, with an
-# optional decimal part. Not glued to a word, a decimal mark or a hyphen on the left.
+# Digits: grouped thousands (comma, dot or space, used consistently; group 1 is the mark) or
+# a plain run, with an optional decimal part. Not glued to a word, a decimal mark or a hyphen
+# on the left: "(?<![\w.,\-/])" written after the first digit, so that the pattern starts
+# with a character class and a search skips to the digits instead of trying every position.
 NUM_RE = re.compile(
-    r"(?<![\w.,\-/])"
-    r"(?:(\d{1,3})(?:([ ,.])\d{3}(?!\d))(?:\2\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"\d(?<![\w.,\-/]\d)"
+    r"(?:\d{0,2}(?:([ ,.])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?|\d*(?:[.,]\d+)?)"
 )
 _GLUED = re.compile(r"-?[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
@@ -92,7 +95,7 @@ class NumberRules:
     bound_glued: dict[str, dict[str, re.Pattern[str] | None]]
     currency_before: list[tuple[str, re.Pattern[str]]]
     currency_after: list[tuple[str, re.Pattern[str]]]
-    unit_after: re.Pattern[str] | None
+    unit_after: Alternation | None  # a unit word after a number: not a count of people
     context_before: dict[str, re.Pattern[str] | None]
     context_after: dict[str, re.Pattern[str] | None]
     masks: list[re.Pattern[str]]
@@ -257,13 +260,13 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         check_keys(table, ["after"], file, f"units.{role}")
         unit_pats += str_list(table, "after", file, f"units.{role}")
     unit_rx = union(unit_pats, file, "units", anchor=False)
-    unit_after = re.compile(r"\s?(?:" + unit_rx.pattern + ")", re.I) if unit_rx else None
+    unit_after = Alternation.of(unit_pats, lead=r"\s?") if unit_rx else None
     # the units that may start with anything, apart: where none of the others can start,
     # only these are tried
     open_pats = [p for p in unit_pats if prefix_cover(p) is None]
     covered = union([p for p in unit_pats if p not in open_pats], file, "units", anchor=False)
     uncovered = union(open_pats, file, "units", anchor=False)
-    unit_cover = prefix_cover(r"\s?(?:" + covered.pattern + ")") if covered and unit_after else None
+    unit_cover = prefix_cover(r"\s?(?:" + covered.pattern + ")") if covered and unit_rx else None
     unit_open = re.compile(r"\s?(?:" + uncovered.pattern + ")", re.I) if uncovered else None
 
     context = data.get("context", {})
@@ -653,7 +656,7 @@ def _read(
         if scale_m:
             pos = scale_m.end()
         grouped = NUM_RE.match(text, start)
-        sep = grouped.group(2) if grouped else None
+        sep = grouped.group(1) if grouped else None
         scale = _scale_value(rules, scale_m) * range_scale
         value = _digits_value(raw, sep, scale != 1, lang) * scale
         if (
@@ -694,7 +697,7 @@ def _read(
     if bound == "exact" and is_words and _inverted(rules, raw):
         bound = "approx"
     unit_at = pos + after_len
-    units = rules.unit_after
+    units: Alternation | re.Pattern[str] | None = rules.unit_after
     if rules.unit_cover is not None and not may_start(rules.unit_cover, text, unit_at):
         units = rules.unit_open  # none of the others can start here
     if unit is None and units:

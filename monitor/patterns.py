@@ -60,6 +60,73 @@ def union(
     return re.compile(("(?<!\\w)" if anchor else "") + f"{ahead}(?:{body}){suffix}", flags)
 
 
+_MAX_BRANCHES = 4096  # the unions of alternatives an Alternation keeps compiled
+
+
+@dataclass(frozen=True)
+class Alternation:
+    """`lead` then one of `patterns` (longest first, as `union` orders them), matched at one
+    position at a time: `match(text, pos)` is what the whole union's `match` gives, but only
+    the alternatives that can start with the character standing there are tried. The engine
+    would try every one in turn: some 150 units after a number cost 8 µs a try.
+
+    `lead` is "" or r"\\s?" (an optional space, so that the character after it counts too).
+    The unions for the characters met are compiled when first needed and kept."""
+
+    lead: str
+    patterns: tuple[str, ...]
+    firsts: tuple[frozenset[str] | None, ...]  # folded first characters; None: any
+    flags: int
+    known: frozenset[str] = frozenset()  # every character in `firsts`
+    compiled: dict[frozenset[str], re.Pattern[str] | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, patterns: Iterable[str], lead: str = "", flags: int = FLAGS) -> Alternation:
+        if lead not in ("", r"\s?"):
+            raise ValueError(f"unsupported lead {lead!r}")
+        ordered = sorted(patterns, key=len, reverse=True)
+        firsts = []
+        for pattern in ordered:
+            chars = first_chars(pattern, flags)
+            firsts.append(None if chars is None else frozenset(fold(c)[:1] for c in chars))
+        known = frozenset().union(*(f for f in firsts if f is not None))
+        return cls(lead, tuple(ordered), tuple(firsts), flags, known)
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        if pos >= len(text):
+            return None
+        char = text[pos]
+        known = self.known
+        key = [c] if (c := fold(char)[:1]) in known else []
+        if (
+            self.lead
+            and char.isspace()
+            and pos + 1 < len(text)
+            and (c := fold(text[pos + 1])[:1]) in known
+        ):
+            key.append(c)
+        chars = frozenset(key)  # the characters no alternative starts with tell nothing
+        rx = self.compiled.get(chars, _UNSET)
+        if rx is _UNSET:
+            rx = self._branch(chars)
+        return rx.match(text, pos) if rx is not None else None
+
+    def _branch(self, chars: frozenset[str]) -> re.Pattern[str] | None:
+        kept = [
+            p
+            for p, first in zip(self.patterns, self.firsts, strict=True)
+            if first is None or not first.isdisjoint(chars)
+        ]
+        rx = re.compile(self.lead + "(?:" + "|".join(f"(?:{p})" for p in kept) + ")", self.flags)
+        if len(self.compiled) >= _MAX_BRANCHES:
+            self.compiled.clear()
+        self.compiled[chars] = found = rx if kept else None
+        return found
+
+
+_UNSET: Any = object()
+
+
 def all_langs(data: Mapping[str, Any], key: str, file: str) -> re.Pattern[str] | None:
     """One unanchored regex of the patterns table `key` lists per language, the languages
     together (words no language may read otherwise: `[not_words]`, a vocabulary's `weak`)."""
@@ -299,7 +366,7 @@ def fold(text: str) -> str:
 
 
 _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
-_NON_WORD = re.compile(r"\W")
+_NON_WORD = re.compile(r"(\W)")
 
 
 def start_index(text: str) -> dict[str, list[int]]:
@@ -317,8 +384,13 @@ def start_index(text: str) -> dict[str, list[int]]:
         end = len(low)
         if end:
             index[low[:PREFIX]] = [0]
-        for m in _NON_WORD.finditer(low):
-            pos = m.end()
+        # split at each of them, kept: the pieces are words (or nothing) and single characters
+        # in turn, so each position after one is the sum of the lengths before it; no match
+        # object is made
+        parts = _NON_WORD.split(low)
+        pos = 0
+        for i in range(1, len(parts), 2):
+            pos += len(parts[i - 1]) + 1
             if pos < end:
                 key = low[pos : pos + PREFIX]
                 got = index.get(key)
@@ -369,8 +441,35 @@ def start_strings(text: str) -> frozenset[str]:
     return frozenset([s[:n] for s in found for n in range(1, len(s) + 1)])
 
 
+@dataclass
+class Recent:
+    """What was worked out for the keys met last, at least `size` of them: kept in two
+    generations, the older dropped whole when the newer is full. Dropping a dict's oldest key
+    one at a time would cost a walk over the holes it leaves at every next drop; clearing it
+    all would forget the article being read, whose sentences the statuses read again after
+    the figures."""
+
+    size: int
+    new: dict[Any, Any] = field(default_factory=dict)
+    old: dict[Any, Any] = field(default_factory=dict)
+
+    def get(self, key: Any) -> Any:
+        found = self.new.get(key)
+        if found is None:
+            found = self.old.get(key)
+            if found is not None:
+                self.put(key, found)
+        return found
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self.new) >= self.size:
+            self.old = self.new
+            self.new = {}
+        self.new[key] = value
+
+
 _MEMO_MAX = 50_000  # strings a PrefixTable remembers the patterns of
-_RECENT = 64  # texts a PrefixTable remembers the candidates of
+_RECENT = 128  # texts a PrefixTable remembers the candidates of
 
 
 @dataclass(frozen=True)
@@ -388,7 +487,7 @@ class PrefixTable:
     by_prefix: dict[str, tuple[str, ...]]  # cover string -> the names whose cover holds it
     memo: dict[str, tuple[str, ...]] = field(default_factory=dict)  # start string -> names
     names: frozenset[str] = frozenset()  # every name the table was made for
-    recent: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # text -> candidates
+    recent: Recent = field(default_factory=lambda: Recent(_RECENT))  # text -> candidates
 
     @classmethod
     def of(cls, covers: Mapping[str, frozenset[str]]) -> PrefixTable:
@@ -411,12 +510,11 @@ class PrefixTable:
         """For each name that may match in `text`, the positions where it may start, in order.
         The sentences read last are remembered, and names share lists: read them, never
         change them."""
-        out = self.recent.get(text)
+        out: dict[str, list[int]] | None = self.recent.get(text)
         if out is not None:
             return out
-        if len(self.recent) >= _RECENT:
-            self.recent.clear()
-        self.recent[text] = out = {}
+        out = {}
+        self.recent.put(text, out)
         memo = self.memo
         merged: list[str] = []  # the names with a list of their own, from several strings
         for start, positions in start_index(text).items():
@@ -451,6 +549,22 @@ def matches(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[re
             found.append(m)
             end = m.end()
     return found
+
+
+def search_at(
+    rx: re.Pattern[str], text: str, positions: list[int], start: int = 0, end: int | None = None
+) -> re.Match[str] | None:
+    """`rx.search(text, start, end)` when every match of `rx` starts at one of `positions`
+    (sorted): the first of them in the window where it matches."""
+    stop = len(text) if end is None else end
+    for i in range(bisect_left(positions, start), len(positions)):
+        at = positions[i]
+        if at >= stop:
+            break
+        m = rx.match(text, at, stop)
+        if m is not None:
+            return m
+    return None
 
 
 def scan(rx: re.Pattern[str], text: str, positions: Iterable[int]) -> list[tuple[int, int]]:

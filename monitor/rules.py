@@ -18,6 +18,7 @@ from .numbers import NumberRules, compile_numbers
 from .patterns import (
     LANGS,
     PrefixTable,
+    Recent,
     RulesError,
     all_langs,
     check_keys,
@@ -25,6 +26,7 @@ from .patterns import (
     first_chars,
     folded,
     per_lang,
+    prefix_cover,
     required_of,
     scan,
     start_strings,
@@ -125,8 +127,9 @@ _Plan = tuple[str, re.Pattern[str], str | None, frozenset[str] | None]
 class Cues:
     groups: dict[str, dict[str, re.Pattern[str] | None]]
     partitive: dict[str, re.Pattern[str] | None]
-    # (group, lang) -> the prefix cover of its words (None: unknown), so that a group none
-    # of whose words can start in a sentence is not searched at all
+    # (group, lang) -> the prefix cover of its words, so that a group none of whose words can
+    # start in a sentence is not searched at all; of a group with open words (words that may
+    # start anywhere: "\w+stanis"), the cover of its other words
     covers: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
     # "<lang>_before" (the text before a place name ends so: "in ", "в ") and "<lang>_form"
     # (the name's own form: Kazakh "Кореяда"): a place named as where something is
@@ -135,14 +138,19 @@ class Cues:
     # lang -> where the groups that have a cover may start ("cue:<group>"), so that each is
     # tried only there; load_rules shares one table per language among all the rules
     tables: dict[str, PrefixTable] = field(default_factory=dict)
-    # (group, lang) -> for a group without a cover, strings one of which each match holds
+    # the (group, lang) pairs with open words, and for each the strings one of which every
+    # match of an open word holds (None: none known): a sentence without one is read as if
+    # the open words were not there
+    open_words: frozenset[tuple[str, str]] = frozenset()
     required: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
-    # lang -> (group, its pattern, its name in `tables` or None without a cover, its required
-    # strings): what `find` runs over a sentence, in order
+    # lang -> (group, its pattern, its name in `tables` or None without a cover, the required
+    # strings of its open words): what `find` runs over a sentence, in order
     plans: dict[str, list[_Plan]] = field(default_factory=dict)
-    # lang -> the index in `plans` of each plan's name in `tables`, and of the plans without
+    # lang -> the index in `plans` of each plan's name in `tables`, and of the plans with open
+    # words (as a list in order and as a set)
     keyed: dict[str, dict[str, int]] = field(default_factory=dict)
     open_plans: dict[str, list[int]] = field(default_factory=dict)
+    open_set: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
         table = self.tables.get(lang)
@@ -150,20 +158,27 @@ class Cues:
         out: dict[str, list[tuple[int, int]]] = {}
         low: str | None = None
         plans = self.plans.get(lang, [])
-        # the plans of the groups that may start here, and those without a cover, in order
+        # the plans of the groups that may start here, and those with open words, in order
         index = self.keyed.get(lang, {})
         chosen = [i for key in starts if (i := index.get(key, -1)) >= 0]
         chosen += self.open_plans.get(lang, ())
         chosen.sort()
         for i in chosen:
             name, rx, key, needed = plans[i]
-            if key is None:
-                if needed is not None:
+            if i in self.open_set.get(lang, ()):
+                # open words may match anywhere, but only in a text holding a string they need:
+                # without one, the group matches only where its other words may start
+                if needed is None:
+                    spans = [m.span() for m in rx.finditer(text)]
+                else:
                     low = folded(text) if low is None else low
-                    if not any(n in low for n in needed):
+                    if any(n in low for n in needed):
+                        spans = [m.span() for m in rx.finditer(text)]
+                    elif key is not None and (positions := starts.get(key)) is not None:
+                        spans = scan(rx, text, positions)
+                    else:
                         continue
-                spans = [m.span() for m in rx.finditer(text)]
-            elif (positions := starts.get(key)) is not None:
+            elif key is not None and (positions := starts.get(key)) is not None:
                 spans = scan(rx, text, positions)
             else:
                 continue
@@ -185,15 +200,25 @@ class Cues:
                 for name, by_lang in self.groups.items()
                 if (rx := by_lang.get(lang))
             ]
-        keyed = {
-            lang: {key: i for i, (_, _, key, _) in enumerate(p) if key is not None}
-            for lang, p in plans.items()
-        }
         open_plans = {
-            lang: [i for i, (_, _, key, _) in enumerate(p) if key is None]
+            lang: [i for i, (name, _, _, _) in enumerate(p) if (name, lang) in self.open_words]
             for lang, p in plans.items()
         }
-        return replace(self, plans=plans, keyed=keyed, open_plans=open_plans)
+        keyed = {
+            lang: {
+                key: i
+                for i, (_, _, key, _) in enumerate(p)
+                if key is not None and i not in open_plans[lang]
+            }
+            for lang, p in plans.items()
+        }
+        return replace(
+            self,
+            plans=plans,
+            keyed=keyed,
+            open_plans=open_plans,
+            open_set={lang: frozenset(found) for lang, found in open_plans.items()},
+        )
 
     def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
         """The covers of the groups in `lang`, by their names in `tables`."""
@@ -232,7 +257,7 @@ class Metric:
     no_ranges: bool = False
 
 
-_RECENT_HITS = 1024  # (dim, sentence) pairs Rules remembers the hits of
+_RECENT_HITS = 1024  # (dim, lang, sentence) triples Rules remembers the hits of
 
 
 @dataclass(frozen=True)
@@ -251,7 +276,7 @@ class Rules:
     tables: dict[str, PrefixTable] = field(default_factory=dict)
     # (dim, lang, sentence) -> its hits, for the sentences read last: the figures and then the
     # statuses of an article look for the countries of the same sentences
-    recent: dict[tuple[str, str, str], list[Hit]] = field(default_factory=dict)
+    recent: Recent = field(default_factory=lambda: Recent(_RECENT_HITS))
 
     def find_vocabs(self, text: str, lang: str) -> dict[str, list[Hit]]:
         """`Vocab.find` of every vocabulary, keyed by dim, from one look at `text`."""
@@ -261,11 +286,10 @@ class Rules:
         """`Vocab.find` of the dim's vocabulary, where `tables` says its names may start.
         The lists of the sentences read last are remembered: read them, never change them."""
         key = (dim, lang, text)
-        hits = self.recent.get(key)
+        hits: list[Hit] | None = self.recent.get(key)
         if hits is None:
-            if len(self.recent) >= _RECENT_HITS:
-                self.recent.clear()
-            hits = self.recent[key] = self._find_vocab(dim, text, lang)
+            hits = self._find_vocab(dim, text, lang)
+            self.recent.put(key, hits)
         return hits
 
     def _find_vocab(self, dim: str, text: str, lang: str) -> list[Hit]:
@@ -387,6 +411,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
     ablative: dict[str, re.Pattern[str] | None] = {}
     covers: dict[tuple[str, str], frozenset[str] | None] = {}
     required: dict[tuple[str, str], frozenset[str] | None] = {}
+    open_words: set[tuple[str, str]] = set()
     for name, table in data.items():
         if name in ("description", "example"):
             continue
@@ -410,15 +435,20 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         check_keys(table, LANGS, file, name)
         groups[name] = per_lang(table, file, name)
         for lang in LANGS:
-            covers[(name, lang)] = cover_of(str_list(table, lang, file, name))
-            if covers[(name, lang)] is None:
-                required[(name, lang)] = required_of(str_list(table, lang, file, name))
+            words = str_list(table, lang, file, name)
+            closed = [(w, c) for w in words if (c := prefix_cover(w)) is not None]
+            covers[(name, lang)] = frozenset().union(*(c for _, c in closed))
+            if len(closed) < len(words):
+                open_words.add((name, lang))
+                shut = {w for w, _ in closed}
+                required[(name, lang)] = required_of(w for w in words if w not in shut)
     cues = Cues(
         groups=groups,
         partitive=partitive,
         covers=covers,
         locative=locative,
         ablative=ablative,
+        open_words=frozenset(open_words),
         required=required,
     )
     tables = {lang: PrefixTable.of(cues.prefix_covers(lang)) for lang in LANGS}

@@ -14,8 +14,11 @@ from .patterns import (
     RulesError,
     anchored_cover,
     check_keys,
+    folded,
     matches,
     per_lang,
+    required_strings,
+    search_at,
     str_list,
     union,
 )
@@ -55,6 +58,9 @@ class StatusRules:
     covers: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     tables: dict[str, PrefixTable] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # status -> its name in `tables`
+    # lang -> name -> for a searched pattern without a cover, strings one of which each of
+    # its matches holds (None: not known)
+    required: dict[str, dict[str, frozenset[str] | None]] = field(default_factory=dict)
     # "after": opens a clause that tells an event before the sentence's news
     earlier_clause: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
 
@@ -66,17 +72,38 @@ class StatusRules:
     ) -> Iterable[re.Match[str]]:
         """`rx.finditer(text)` for the pattern `name` of `tables`, tried only where it may start."""
         table = self.tables.get(lang)
-        if table is None or name not in self.covers.get(lang, {}):
-            return rx.finditer(text)
-        return matches(rx, text, table.candidates(text).get(name, ()))
+        if table is not None and name in self.covers.get(lang, {}):
+            return matches(rx, text, table.candidates(text).get(name, ()))
+        needed = self.required.get(lang, {}).get(name)
+        if needed is not None and not any(n in folded(text) for n in needed):
+            return ()
+        return rx.finditer(text)
 
     def says(self, name: str, rx: re.Pattern[str], text: str, lang: str) -> bool:
         """Whether `rx` matches somewhere in `text` (`rx.search`), through `tables`."""
+        return self.first(name, rx, text, lang) is not None
+
+    def first(
+        self,
+        name: str,
+        rx: re.Pattern[str],
+        text: str,
+        lang: str,
+        start: int = 0,
+        end: int | None = None,
+    ) -> re.Match[str] | None:
+        """`rx.search(text, start, end)` for the pattern `name`: tried only where `tables`
+        says it may start, or for a pattern without a cover, only in a text holding one of
+        the strings its matches need (`required`)."""
         table = self.tables.get(lang)
-        if table is None or name not in self.covers.get(lang, {}):
-            return rx.search(text) is not None
-        match = rx.match
-        return any(match(text, pos) for pos in table.candidates(text).get(name, ()))
+        if table is not None and name in self.covers.get(lang, {}):
+            return search_at(rx, text, table.candidates(text).get(name, []), start, end)
+        needed = self.required.get(lang, {}).get(name)
+        if needed is not None:
+            low = folded(text)
+            if not any(n in low for n in needed):
+                return None
+        return rx.search(text, start, len(text) if end is None else end)
 
 
 def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
@@ -153,14 +180,33 @@ def compile_statuses(data: dict[str, Any], file: str) -> StatusRules:
         talk_phase=talk_phase,
     )
     covers = {}
+    required: dict[str, dict[str, frozenset[str] | None]] = {}
     for lang in LANGS:
         named = {f"status:{name}": by_lang.get(lang) for name, by_lang in triggers.items()}
-        named["status-subject"] = rules.subject.get(lang)
+        for name, by_lang in _SEARCHED.items():
+            named[name] = getattr(rules, by_lang).get(lang)
         found = {name: anchored_cover(rx) for name, rx in named.items() if rx is not None}
         covers[lang] = {name: cover for name, cover in found.items() if cover is not None}
+        required[lang] = {
+            name: required_strings(rx.pattern, rx.flags)
+            for name, rx in named.items()
+            if rx is not None and found[name] is None
+        }
     tables = {lang: PrefixTable.of(covers[lang]) for lang in LANGS}
     names = {status: f"status:{status}" for status in rules.order}
-    return replace(rules, covers=covers, tables=tables, names=names)
+    return replace(rules, covers=covers, tables=tables, names=names, required=required)
+
+
+# the patterns searched for in whole sentences or clauses, by their names in `tables`
+_SEARCHED = {
+    "status-subject": "subject",
+    "status-labour": "labour",
+    "status-veto": "topic_veto",
+    "status-denial": "denial",
+    "status-pronoun": "pronoun",
+    "status-earlier": "earlier",
+    "status-earlier-clause": "earlier_clause",
+}
 
 
 @dataclass(frozen=True)
@@ -208,7 +254,7 @@ def _labour_said(rules: StatusRules, text: str, lang: str) -> bool:
     if labour is None:
         return False
     negation = rules.guards_before.get("negation", {}).get(lang)
-    for m in labour.finditer(text):
+    for m in rules.finds("status-labour", labour, text, lang):
         left, _ = clause_bounds(text, m.start(), m.end())
         before = text[max(left, m.start() - rules.window) : m.start()]
         if negation is None or not negation.search(before):
@@ -225,7 +271,7 @@ def find_triggers(
     if not continued and (not subject or not rules.says("status-subject", subject, text, lang)):
         return []
     veto = rules.topic_veto.get(lang)
-    if veto and veto.search(text) and not _labour_said(rules, text, lang):
+    if veto and rules.says("status-veto", veto, text, lang) and not _labour_said(rules, text, lang):
         return []
     found: list[Trigger] = []
     for status in rules.order:
@@ -236,7 +282,7 @@ def find_triggers(
             if not _guarded(rules, status, lang, text, m.start(), m.end()):
                 found.append(Trigger(status, m.start(), m.end()))
     denial = rules.denial.get(lang)
-    denied = denial.search(text) if denial else None
+    denied = rules.first("status-denial", denial, text, lang) if denial else None
     if denied:
         found = [t for t in found if t.start < denied.start()]
     # one status per stretch of text: of overlapping triggers the more specific (later in
@@ -254,7 +300,7 @@ def find_triggers(
 
 def is_labour_text(rules: StatusRules, text: str, lang: str) -> bool:
     rx = rules.labour.get(lang)
-    return bool(rx and rx.search(text))
+    return rx is not None and rules.says("status-labour", rx, text, lang)
 
 
 def current_status(rules: StatusRules, mentions: list[tuple[str, int, bool]]) -> str:

@@ -130,6 +130,7 @@ _NOT_LATIN = re.compile(r"[^a-zA-Z]+")
 _LATIN = re.compile(r"[a-zA-Z]")
 _NOT_CYRILLIC = re.compile(r"[^\u0400-\u04ff]+")
 _NOT_KK = re.compile("[^" + "".join(sorted(KK_LETTERS)) + "]+")
+_KK = re.compile("[" + "".join(sorted(KK_LETTERS)) + "]")
 
 
 def detect_language(text: str) -> str:
@@ -154,10 +155,13 @@ def sentence_language(text: str, doc_lang: str) -> str:
         return "en"
     if not cyr:
         return doc_lang
-    kk = len(_NOT_KK.sub("", text))
+    # most sentences are told by whether they have a Kazakh letter at all
     if doc_lang == "kk":
         # a Russian quotation in a Kazakh article has none of the Kazakh letters
-        return "ru" if kk == 0 and cyr >= 25 else "kk"
+        return "ru" if cyr >= 25 and _KK.search(text) is None else "kk"
+    if _KK.search(text) is None:
+        return "ru"
+    kk = len(_NOT_KK.sub("", text))
     return "kk" if kk >= 2 and kk / cyr > 0.02 else "ru"
 
 

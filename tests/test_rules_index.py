@@ -284,3 +284,102 @@ def test_numbers_found_with_the_gates_are_the_numbers_found_without() -> None:
     for text, lang in _sentences():
         got = find_quantities(RULES.numbers, text, lang)
         assert got == find_quantities(ungated, text, lang), text
+
+
+def test_statuses_found_through_the_table_are_the_statuses_found_by_searching() -> None:
+    from dataclasses import replace
+
+    from monitor.agreements import read_statuses
+    from monitor.statuses import find_triggers, is_labour_text
+    from monitor.text import detect_language, normalize, sentences
+
+    searched = replace(RULES.statuses, tables={}, required={})
+    for text, lang in _sentences():
+        for continued in (False, True):
+            got = find_triggers(RULES.statuses, text, lang, continued=continued)
+            assert got == find_triggers(searched, text, lang, continued=continued), text
+        assert is_labour_text(RULES.statuses, text, lang) == is_labour_text(searched, text, lang)
+    plain = replace(RULES, statuses=searched)
+    for text in _texts():
+        norm = normalize(text)
+        sents = sentences(norm, detect_language(norm))
+        lang = detect_language(norm)
+        assert read_statuses(RULES, sents, lang, "2025-06-01") == read_statuses(
+            plain, sents, lang, "2025-06-01"
+        ), text[:200]
+
+
+def test_a_cue_group_with_open_words_finds_them_and_its_other_words() -> None:
+    """ "\\w+stanis" may start anywhere: the group is searched in a sentence holding "stanis",
+    and elsewhere tried only where its other words may start."""
+    assert ("actor_foreign", "en") in RULES.cues.open_words
+    for text in (
+        "Some 2,000 Uzbekistanis and 300 foreign workers arrived.",
+        "Some 300 foreign workers and citizens of Turkey arrived.",
+        "Nobody arrived.",
+    ):
+        rx = RULES.cues.groups["actor_foreign"]["en"]
+        assert rx is not None
+        want = [m.span() for m in rx.finditer(text)]
+        assert RULES.cues.find(text, "en").get("actor_foreign", []) == want
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(st.text(alphabet="abAБб8 \\ws()?|[]-+*.", min_size=1, max_size=8), max_size=6),
+    st.sampled_from(["", r"\s?"]),
+    _TEXTS,
+)
+def test_an_alternation_matches_where_and_as_its_whole_union_does(
+    patterns: list[str], lead: str, text: str
+) -> None:
+    from monitor.patterns import Alternation
+
+    parts = [p for p in patterns if (rx := _compiled(p)) is not None and not rx.match("")]
+    if not parts:
+        return
+    ordered = sorted(parts, key=len, reverse=True)
+    whole = _compiled(lead + "(?:" + "|".join(f"(?:{p})" for p in ordered) + ")")
+    if whole is None:
+        return
+    alternation = Alternation.of(parts, lead=lead)
+    for pos in range(len(text) + 1):
+        want = whole.match(text, pos)
+        got = alternation.match(text, pos)
+        assert (got and got.span()) == (want and want.span()), (parts, text, pos)
+
+
+# the number and year patterns as first written, before they were turned to open with digits
+_NUMBER = re.compile(
+    r"(?<![\w.,\-/])"
+    r"(?:(\d{1,3})(?:([ ,.])\d{3}(?!\d))(?:\2\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet="0123456789 ,.-/aб٣\n", max_size=40))
+def test_numbers_and_years_opening_with_their_digits_match_as_first_written(text: str) -> None:
+    from monitor.dates import _YEAR as year
+    from monitor.numbers import NUM_RE
+
+    assert [(m.span(), m.group(1)) for m in NUM_RE.finditer(text)] == [
+        (m.span(), m.group(2)) for m in _NUMBER.finditer(text)
+    ]
+    for pos in range(len(text)):
+        got, want = NUM_RE.match(text, pos), _NUMBER.match(text, pos)
+        assert (got and (got.span(), got.group(1))) == (want and (want.span(), want.group(2)))
+    assert [m.span() for m in year.finditer(text)] == [m.span() for m in _YEAR.finditer(text)]
+
+
+def test_the_memo_of_recent_sentences_keeps_at_least_as_many_as_it_was_made_for() -> None:
+    from monitor.patterns import Recent
+
+    recent = Recent(4)
+    for n in range(25):
+        recent.put(f"sentence {n}", n)
+        assert [recent.get(f"sentence {k}") for k in range(max(0, n - 3), n + 1)] == list(
+            range(max(0, n - 3), n + 1)
+        )
+    assert recent.get("sentence 0") is None  # long forgotten
+    assert len(recent.new) + len(recent.old) <= 8
