@@ -31,13 +31,25 @@ _YEAR = re.compile(r"(?:19|20)\d\d(?!\d)(?<!\d{5})")
 _NEED_YEAR = frozenset({"day", "range", "quarter", "half", "month", "year"})
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)
 class DateRef:
+    # made for every date found: the __init__ is written out, because the one dataclass makes
+    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
+    # times as much; a value all the same, never changed once made (hashed by its fields)
     start: int
     end: int
     value: str  # empty for a date that only masks its numbers ("August 8", no year known)
     comparison: bool = False
     relative: bool = False  # "last year", "a year earlier": counted from another date
+
+    def __init__(
+        self, start: int, end: int, value: str, comparison: bool = False, relative: bool = False
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.value = value
+        self.comparison = comparison
+        self.relative = relative
 
 
 @dataclass(frozen=True)

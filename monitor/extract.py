@@ -19,6 +19,7 @@ from typing import Any
 from .agreements import MAX_EVIDENCE, Status, read_statuses
 from .dates import DateRef, find_dates
 from .numbers import Quantity, Value, find_quantities, may_hold_quantity
+from .patterns import folded
 from .rules import Hit, Metric, Rules
 from .spans import SEPARATOR, At, Span, clause_breaks, grouped, owner_of
 from .text import Sentence, detect_language, normalize, sentences
@@ -76,9 +77,10 @@ class Extraction:
         return (Extraction, (self.lang, self.published, self.figures, self.statuses))
 
 
-@dataclass
+@dataclass(init=False)
 class _Bound:
-    """A quantity bound to a metric while a sentence is being read."""
+    """A quantity bound to a metric while a sentence is being read. (The __init__ is written
+    out: the one dataclass makes stays interpreted when mypyc compiles the module.)"""
 
     q: Quantity
     metric: Metric
@@ -89,8 +91,28 @@ class _Bound:
     part_of: dict[str, list[str]] | None = None  # "of them": the dims of the whole
     each: bool = False  # "по 1,8 тыс.", "1,800 each": one figure for each value named
 
+    def __init__(
+        self,
+        q: Quantity,
+        metric: Metric,
+        dims: dict[str, list[str]] | None = None,
+        as_of: str | None = None,
+        parent_as_of: str | None = None,
+        guessed: set[str] | None = None,
+        part_of: dict[str, list[str]] | None = None,
+        each: bool = False,
+    ) -> None:
+        self.q = q
+        self.metric = metric
+        self.dims = {} if dims is None else dims
+        self.as_of = as_of
+        self.parent_as_of = parent_as_of
+        self.guessed = set() if guessed is None else guessed
+        self.part_of = part_of
+        self.each = each
 
-@dataclass
+
+@dataclass(init=False)
 class _Topic:
     metric: Metric
     index: int
@@ -98,6 +120,22 @@ class _Topic:
     as_of: str | None = None
     paragraph: int = -1
     question: bool = False  # an interviewer's question: the next sentence answers it
+
+    def __init__(  # written out, as _Bound's is
+        self,
+        metric: Metric,
+        index: int,
+        dims: dict[str, list[str]],
+        as_of: str | None = None,
+        paragraph: int = -1,
+        question: bool = False,
+    ) -> None:
+        self.metric = metric
+        self.index = index
+        self.dims = dims
+        self.as_of = as_of
+        self.paragraph = paragraph
+        self.question = question
 
 
 def _places(hits: list[Hit], places: list[tuple[int, int]]) -> list[Hit]:
@@ -861,7 +899,8 @@ class _Reader:
                 bound[i] = _Bound(qs[i], prev.metric, dict(prev.dims))
 
     def _partitives(self, text: str, qs: list[Quantity], bound: list[_Bound | None]) -> None:
-        part = self.rules.cues.partitive
+        cues = self.rules.cues
+        low = folded(text)
         for a in range(len(qs) - 1):
             b = a + 1
             between = text[qs[a].end : qs[b].start]
@@ -869,23 +908,17 @@ class _Reader:
             after_b, before_b = text[qs[b].end :], text[: qs[b].start]
             pair = None
             for lang in dict.fromkeys((self.lang, "en", "ru", "kk")):
-                sub_after = part.get(f"{lang}_sub_after")
-                sub_before = part.get(f"{lang}_sub_before")
-                if (sub_after and sub_after.search(after_b)) or (
-                    sub_before and sub_before.search(before_b)
+                if cues.says(f"{lang}_sub_after", after_b, low) or cues.says(
+                    f"{lang}_sub_before", before_b, low
                 ):
                     pair = (b, a)  # "..., and 11,500 of them": b is part of a
                     break
-                sub_first = part.get(f"{lang}_sub_first")
-                super_first = part.get(f"{lang}_super_first")
-                before_super = part.get(f"{lang}_before_super")
-                if sub_first and sub_first.search(between):
+                if cues.says(f"{lang}_sub_first", between, low):
                     pair = (a, b)
                     break
-                if (
-                    super_first
-                    and super_first.search(between)
-                    and (before_super is None or before_super.search(before))
+                if cues.says(f"{lang}_super_first", between, low) and (
+                    cues.partitive.get(f"{lang}_before_super") is None
+                    or cues.says(f"{lang}_before_super", before, low)
                 ):
                     pair = (b, a)
                     break

@@ -63,14 +63,33 @@ _KK_SUFFIX = re.compile(
 Value = int | float
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)
 class Quantity:
+    # made for every number: the __init__ is written out, because the one dataclass makes
+    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
+    # times as much; a value all the same, never changed once made (hashed by its fields)
     start: int
     end: int
     value: Value
     bound: str = "exact"
     unit: str | None = None  # a currency code when the quantity is money
     value_max: Value | None = None
+
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        value: Value,
+        bound: str = "exact",
+        unit: str | None = None,
+        value_max: Value | None = None,
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.value = value
+        self.bound = bound
+        self.unit = unit
+        self.value_max = value_max
 
     @property
     def is_money(self) -> bool:

@@ -25,6 +25,21 @@ class RulesError(ValueError):
         self.problem = problem
 
 
+# a run of word (or non-space) characters right before a space, and a run of spaces right
+# before a word character: giving back any of it can never let the match go on, so it need
+# not be kept to give back (possessive). "(?:\w+\s+){0,3}agencies" tried at a sentence's
+# every word otherwise gives back each word a letter at a time.
+_GREEDY_RUN = re.compile(r"(?<!\\)(\\[wS])([+*])(?=\\s)|(?<!\\)(\\s)([+*])(?=\\w)")
+
+
+def possessive(pattern: str) -> str:
+    """`pattern` with its runs of `_GREEDY_RUN` possessive: the same matches, found without
+    the backtracking that cannot succeed."""
+    return _GREEDY_RUN.sub(
+        lambda m: (m.group(1) or m.group(3)) + (m.group(2) or m.group(4)) + "+", pattern
+    )
+
+
 def union(
     patterns: Iterable[str],
     file: str,
@@ -53,7 +68,7 @@ def union(
     if not parts:
         return None
     parts.sort(key=len, reverse=True)
-    body = "|".join(f"(?:{p})" for p in parts)
+    body = "|".join(f"(?:{possessive(p)})" for p in parts)
     # the characters a match can start with, as a lookahead: a search then skips to them
     first = first_class(body, flags)
     ahead = f"(?={first})" if first is not None else ""
@@ -117,7 +132,8 @@ class Alternation:
             for p, first in zip(self.patterns, self.firsts, strict=True)
             if first is None or not first.isdisjoint(chars)
         ]
-        rx = re.compile(self.lead + "(?:" + "|".join(f"(?:{p})" for p in kept) + ")", self.flags)
+        body = "|".join(f"(?:{possessive(p)})" for p in kept)
+        rx = re.compile(self.lead + "(?:" + body + ")", self.flags)
         if len(self.compiled) >= _MAX_BRANCHES:
             self.compiled.clear()
         self.compiled[chars] = found = rx if kept else None

@@ -26,8 +26,10 @@ from .patterns import (
     first_chars,
     folded,
     per_lang,
+    possessive,
     prefix_cover,
     required_of,
+    required_strings,
     scan,
     start_strings,
     str_list,
@@ -58,12 +60,21 @@ def default_rules_dir() -> Path:
     return here / "rules"
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)
 class Hit:
+    # made for every name found: the __init__ is written out, because the one dataclass makes
+    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
+    # times as much; a value all the same, never changed once made (hashed by its fields)
     start: int
     end: int
     value: str
     adj: bool = False
+
+    def __init__(self, start: int, end: int, value: str, adj: bool = False) -> None:
+        self.start = start
+        self.end = end
+        self.value = value
+        self.adj = adj
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,20 @@ class Cues:
     keyed: dict[str, dict[str, int]] = field(default_factory=dict)
     open_plans: dict[str, list[int]] = field(default_factory=dict)
     open_set: dict[str, frozenset[int]] = field(default_factory=dict)
+    # the partitive, locative and ablative patterns (by key): strings one of which each match
+    # holds (None: not known), so that they are searched for only in a sentence holding one
+    needs: dict[str, frozenset[str] | None] = field(default_factory=dict)
+
+    def says(self, key: str, piece: str, low: str) -> bool:
+        """Whether the partitive pattern `key` matches in `piece` of a sentence whose folded
+        text is `low`."""
+        rx = self.partitive.get(key)
+        if rx is None:
+            return False
+        needed = self.needs.get(key)
+        if needed is not None and not any(n in low for n in needed):
+            return False
+        return rx.search(piece) is not None
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
         table = self.tables.get(lang)
@@ -398,7 +423,7 @@ def _alternation(entries: list[tuple[str, tuple[str, bool], str]]) -> re.Pattern
     for group, _, pattern in entries:
         by_group.setdefault(group, []).append(pattern)
     body = "|".join(
-        f"(?P<{group}>" + "|".join(f"(?:{p})" for p in pats) + ")"
+        f"(?P<{group}>" + "|".join(f"(?:{possessive(p)})" for p in pats) + ")"
         for group, pats in by_group.items()
     )
     return re.compile(f"(?<!\\w)(?:{body})", re.I)
@@ -412,6 +437,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
     covers: dict[tuple[str, str], frozenset[str] | None] = {}
     required: dict[tuple[str, str], frozenset[str] | None] = {}
     open_words: set[tuple[str, str]] = set()
+    needs: dict[str, frozenset[str] | None] = {}
     for name, table in data.items():
         if name in ("description", "example"):
             continue
@@ -431,6 +457,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
                 into[key] = (
                     union([pattern], file, f"{name}.{key}", anchor=False) if pattern else None
                 )
+                needs[key] = required_strings(pattern) if pattern else None
             continue
         check_keys(table, LANGS, file, name)
         groups[name] = per_lang(table, file, name)
@@ -450,6 +477,7 @@ def compile_cues(data: dict[str, Any], file: str) -> Cues:
         ablative=ablative,
         open_words=frozenset(open_words),
         required=required,
+        needs=needs,
     )
     tables = {lang: PrefixTable.of(cues.prefix_covers(lang)) for lang in LANGS}
     return replace(cues, tables=tables).planned()

@@ -209,11 +209,19 @@ _SEARCHED = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)
 class Trigger:
+    # made for every trigger found: the __init__ is written out, because the one dataclass makes
+    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
+    # times as much; a value all the same, never changed once made (hashed by its fields)
     status: str
     start: int
     end: int
+
+    def __init__(self, status: str, start: int, end: int) -> None:
+        self.status = status
+        self.start = start
+        self.end = end
 
 
 def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:

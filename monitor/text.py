@@ -90,17 +90,28 @@ def normalize(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)
 class Sentence:
+    # made in every sentence: the __init__ is written out, because the one dataclass makes
+    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
+    # times as much; a value all the same, never changed once made (hashed by its fields)
     text: str
     start: int  # offset in the normalised document
     paragraph: int
     lang: str
 
+    def __init__(self, text: str, start: int, paragraph: int, lang: str) -> None:
+        self.text = text
+        self.start = start
+        self.paragraph = paragraph
+        self.lang = lang
+
 
 # A sentence ends at . ! ? or … followed by space and a capital, a digit or an opening quote,
-# unless the dot closes one of these abbreviations.
-_BOUNDARY = re.compile(r'([.!?…]+["\')\]]*)(\s+)(?=["(\[]?[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ0-9])')
+# unless the dot closes one of these abbreviations. ("[.!?…][.!?…]*" rather than "[.!?…]+":
+# a pattern that opens with a character class lets a search skip to the stops; one that
+# opens with a repeat is tried at every position.)
+_BOUNDARY = re.compile(r'([.!?…][.!?…]*["\')\]]*)(\s+)(?=["(\[]?[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ0-9])')
 _NO_SPLIT_BEFORE = re.compile(
     r"(?:\b(?:[A-ZА-ЯӘҒҚҢӨҰҮҺІ]|г|гг|ст|им|ул|д|т|тт|пп|п|ч|рис|см|ср|напр|проф|акад|"
     r"Mr|Mrs|Ms|Dr|St|No|Nos|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Gen|Col|"

@@ -383,3 +383,30 @@ def test_the_memo_of_recent_sentences_keeps_at_least_as_many_as_it_was_made_for(
         )
     assert recent.get("sentence 0") is None  # long forgotten
     assert len(recent.new) + len(recent.old) <= 8
+
+
+@settings(max_examples=600)
+@given(
+    st.lists(
+        st.sampled_from(
+            [r"\w+", r"\w*", r"\S+", r"\s+", r"\s*", r"\s", r"\w", "a", "б", "(?:", ")", "|", "?"]
+        ),
+        min_size=1,
+        max_size=9,
+    ),
+    st.text(alphabet="abб \t.-", max_size=20),
+)
+def test_possessive_runs_match_as_the_greedy_ones(pieces: list[str], text: str) -> None:
+    from monitor.patterns import possessive
+
+    pattern = "".join(pieces)
+    greedy = _compiled(pattern)
+    if greedy is None:
+        return
+    fast = re.compile(possessive(pattern), re.I)
+    assert [(m.span(), m.groups()) for m in fast.finditer(text)] == [
+        (m.span(), m.groups()) for m in greedy.finditer(text)
+    ], (pattern, possessive(pattern), text)
+    for pos in range(len(text) + 1):
+        got, want = fast.match(text, pos), greedy.match(text, pos)
+        assert (got and got.span()) == (want and want.span())
