@@ -108,18 +108,19 @@ class Alternation:
         return cls(lead, tuple(ordered), tuple(firsts), flags, known)
 
     def match(self, text: str, pos: int) -> re.Match[str] | None:
-        if pos >= len(text):
-            return None
-        char = text[pos]
-        known = self.known
-        key = [c] if (c := fold(char)[:1]) in known else []
-        if (
-            self.lead
-            and char.isspace()
-            and pos + 1 < len(text)
-            and (c := fold(text[pos + 1])[:1]) in known
-        ):
-            key.append(c)
+        key: list[str] = []
+        if pos < len(text):  # at the end only what may match nothing can match
+            char = text[pos]
+            known = self.known
+            if (c := fold(char)[:1]) in known:
+                key.append(c)
+            if (
+                self.lead
+                and char.isspace()
+                and pos + 1 < len(text)
+                and (c := fold(text[pos + 1])[:1]) in known
+            ):
+                key.append(c)
         chars = frozenset(key)  # the characters no alternative starts with tell nothing
         rx = self.compiled.get(chars, _UNSET)
         if rx is _UNSET:

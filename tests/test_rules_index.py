@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from monitor import load_rules
@@ -330,6 +330,7 @@ def test_a_cue_group_with_open_words_finds_them_and_its_other_words() -> None:
     st.sampled_from(["", r"\s?"]),
     _TEXTS,
 )
+@example([r"\b"], "", "A")  # matches nothing at the end of the text
 def test_an_alternation_matches_where_and_as_its_whole_union_does(
     patterns: list[str], lead: str, text: str
 ) -> None:
