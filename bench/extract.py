@@ -8,28 +8,34 @@ ticker, share widgets, related news, comments, footer, inline scripts and SVG ic
   loaded once (not timed);
 * ``trafilatura.extract(html)`` on the same pages, already decoded to ``str`` (text only).
 
-Each side runs once as a warm-up, then ``--runs`` times over all pages; the median run is
-reported. Peak memory is ``ru_maxrss`` (and, on Linux, ``VmHWM``) of a fresh subprocess that
-imports monitor, loads the rules and extracts every page once, generating the pages one at a
-time. The subprocesses run first, while this process is small, because Linux carries the
-parent's ru_maxrss into a child. Nothing is fetched from the network; every page is made up.
+Each side is timed in a fresh process of its own, one warm-up pass then ``--passes`` timed
+passes over all pages (their median), the two sides taking turns for ``--runs`` rounds (a
+machine that slows down or speeds up weighs on both alike, and neither runs in the other's
+heap); the median of each side and of the rounds' ratios are reported. Peak memory is
+``ru_maxrss`` (and, on Linux, ``VmHWM``) of a fresh subprocess that imports monitor, loads
+the rules and extracts every page once, generating the pages one at a time. The subprocesses
+run first, while this process is small, because Linux carries the parent's ru_maxrss into a
+child. Nothing is fetched from the network; every page is made up.
 
-    python bench/extract.py [--pages 300] [--seed 0] [--runs 5] [--rules DIR]
+    python bench/extract.py [--pages 300] [--seed 0] [--runs 5] [--passes 3] [--rules DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import json
+import pickle
 import random
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -886,16 +892,6 @@ def _trafilatura() -> Callable[[str], str | None] | None:
     return trafilatura.extract
 
 
-def median_runs(runner: Callable[[], Run], runs: int) -> Run:
-    """The median of `runs` runs (the caller has warmed up)."""
-    results = [runner() for _ in range(runs)]
-    return Run(
-        statistics.median(r.seconds for r in results),
-        statistics.median(r.parse_seconds for r in results),
-        statistics.median(r.extract_seconds for r in results),
-    )
-
-
 # --------------------------------------------------------------------------- memory
 
 
@@ -978,6 +974,7 @@ class Results:
     theirs: Run | None = None
     theirs_yield: Yield | None = None
     theirs_memory: Memory | None = None
+    ratios: list[float] = field(default_factory=list)  # of each pair of runs taken in turn
 
 
 def _header_lines(pages: Sequence[Page], args: argparse.Namespace) -> list[str]:
@@ -988,7 +985,8 @@ def _header_lines(pages: Sequence[Page], args: argparse.Namespace) -> list[str]:
         f"extraction benchmark: {n} pages (kk/ru/en {per_lang}), {sum(sizes) / 2**20:.1f} MB, "
         f"{sizes[0] / 1000:.0f}-{sizes[-1] / 1000:.0f} KB a page (median "
         f"{sizes[n // 2] / 1000:.0f})",
-        f"seed {args.seed}; median of {args.runs} runs over all pages after 1 warm-up run",
+        f"seed {args.seed}; {args.runs} rounds, each side in a fresh process in turn: the median "
+        f"of {args.passes} passes over all pages after 1 warm-up pass",
         f"monitor: {_build()}",
         f"{'':<34}{'s/run':>9}{'articles/s':>11}{'ms/page':>10}{'MB/s':>8}",
     ]
@@ -1031,9 +1029,11 @@ def report(pages: Sequence[Page], args: argparse.Namespace, res: Results) -> Non
     lines.append(_row("  extract_text", res.ours.extract_seconds, n))
     if res.theirs is not None:
         lines.append(_row("trafilatura.extract (text only)", res.theirs.seconds, n, mb))
-        ratio = res.theirs.seconds / res.ours.seconds
+        ratios = res.ratios or [res.theirs.seconds / res.ours.seconds]
+        ratio = statistics.median(ratios)
         target = f"target >= {TARGET_RATIO:.0f}x {_verdict(ratio >= TARGET_RATIO)}"
-        lines.append(f"{'speed ratio trafilatura / ours':<34}{ratio:>6.2f} x   {target}")
+        spread = f"   (runs in turn {min(ratios):.2f}-{max(ratios):.2f})" if ratios[1:] else ""
+        lines.append(f"{'speed ratio trafilatura / ours':<34}{ratio:>6.2f} x   {target}{spread}")
     peak = res.ours_memory.peak_mb
     target = f"target < {TARGET_PEAK_MB:.0f} MB {_verdict(peak < TARGET_PEAK_MB)}"
     lines.append(_memory_line("peak RSS ours", res.ours_memory, target, "after imports + rules"))
@@ -1049,29 +1049,107 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--pages", type=int, default=300, help="pages to generate (300)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the pages (0)")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs after a warm-up (5)")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="rounds, each side in a fresh process in turn (5)"
+    )
+    parser.add_argument(
+        "--passes", type=int, default=3, help="timed passes over all pages in a round (3)"
+    )
     parser.add_argument(
         "--rules", type=Path, help="rules folder (default: the rules shipped with monitor)"
     )
-    parser.add_argument("--worker", choices=["ours", "trafilatura"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker",
+        choices=["ours", "trafilatura", "time-ours", "time-trafilatura"],
+        help=argparse.SUPPRESS,
+    )
+    parser.add_argument("--pages-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.pages < 1 or args.runs < 1:
-        parser.error("--pages and --runs must be at least 1")
+    if args.pages < 1 or args.runs < 1 or args.passes < 1:
+        parser.error("--pages, --runs and --passes must be at least 1")
     return args
 
 
-def _time_trafilatura(pages: Sequence[Page], runs: int) -> tuple[Run, Yield] | tuple[None, None]:
-    extract = _trafilatura()
-    if extract is None:
-        print("trafilatura is not importable (pip install trafilatura): reporting ours only")
-        return None, None
+def _median_run(results: Sequence[Run]) -> Run:
+    return Run(
+        statistics.median(r.seconds for r in results),
+        statistics.median(r.parse_seconds for r in results),
+        statistics.median(r.extract_seconds for r in results),
+    )
+
+
+def _timing_worker(kind: str, pages_file: Path, rules_dir: Path | None, passes: int) -> None:
+    """In a fresh interpreter: read the pages, make one warm-up pass and `passes` timed passes
+    over them with one side, print the median pass and what the warm-up extracted."""
+    with pages_file.open("rb") as fh:
+        pages: list[Page] = pickle.load(fh)
     tally = Yield()
-    run_trafilatura(pages, extract, tally)  # the warm-up, measuring what it extracts
-    return median_runs(lambda: run_trafilatura(pages, extract), runs), tally
+    if kind == "time-ours":
+        from monitor import load_rules
+
+        rules = load_rules(rules_dir)
+        run_ours(pages, rules, tally)
+        run = _median_run([run_ours(pages, rules) for _ in range(passes)])
+    else:
+        extract = _trafilatura()
+        if extract is None:
+            sys.exit("trafilatura is not importable")
+        run_trafilatura(pages, extract, tally)
+        run = _median_run([run_trafilatura(pages, extract) for _ in range(passes)])
+    print(json.dumps({"run": dataclasses.asdict(run), "yield": dataclasses.asdict(tally)}))
+
+
+def _timed_in_turn(
+    kind: str, pages_file: Path, args: argparse.Namespace
+) -> tuple[Run, Yield] | None:
+    command = [sys.executable, __file__, "--worker", kind, f"--pages-file={pages_file}"]
+    command += [f"--passes={args.passes}"] + ([f"--rules={args.rules}"] if args.rules else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        if kind == "time-ours":
+            sys.exit(f"the timing subprocess failed:\n{done.stderr}")
+        return None
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return Run(**found["run"]), Yield(**found["yield"])
+
+
+def time_both(
+    pages: Sequence[Page], args: argparse.Namespace
+) -> tuple[Run, Yield, Run | None, Yield | None, list[float]]:
+    """Each side timed in a fresh process of its own (so that neither runs in the other's
+    heap), the two taking turns for `--runs` rounds (so that a machine slowing down or
+    speeding up weighs on both alike): the medians of each side and the ratio (their time /
+    ours) of each round."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pages_file = Path(tmp) / "pages.pickle"
+        with pages_file.open("wb") as fh:
+            pickle.dump(list(pages), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        ours_runs: list[Run] = []
+        theirs_runs: list[Run] = []
+        ours_yield = Yield()
+        theirs_yield: Yield | None = None
+        for _ in range(args.runs):
+            ours = _timed_in_turn("time-ours", pages_file, args)
+            assert ours is not None
+            ours_runs.append(ours[0])
+            ours_yield = ours[1]
+            theirs = _timed_in_turn("time-trafilatura", pages_file, args)
+            if theirs is None:
+                continue
+            theirs_runs.append(theirs[0])
+            theirs_yield = theirs[1]
+    if not theirs_runs:
+        print("trafilatura is not importable (pip install trafilatura): reporting ours only")
+        return _median_run(ours_runs), ours_yield, None, None, []
+    ratios = [t.seconds / o.seconds for o, t in zip(ours_runs, theirs_runs, strict=True)]
+    return _median_run(ours_runs), ours_yield, _median_run(theirs_runs), theirs_yield, ratios
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.worker in ("time-ours", "time-trafilatura"):
+        _timing_worker(args.worker, args.pages_file, args.rules, args.passes)
+        return 0
     if args.worker:
         _worker(args.worker, args.pages, args.seed, args.rules)
         return 0
@@ -1080,15 +1158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert ours_memory is not None
     theirs_memory = peak_memory("trafilatura", args)
 
-    from monitor import load_rules
-
     pages = generate_pages(args.pages, args.seed)
-    rules = load_rules(args.rules)
-    ours_yield = Yield()
-    run_ours(pages, rules, ours_yield)  # the warm-up, counting what we extract
-    ours = median_runs(lambda: run_ours(pages, rules), args.runs)
-    theirs, theirs_yield = _time_trafilatura(pages, args.runs)
-    results = Results(ours, ours_yield, ours_memory, theirs, theirs_yield, theirs_memory)
+    ours, ours_yield, theirs, theirs_yield, ratios = time_both(pages, args)
+    results = Results(ours, ours_yield, ours_memory, theirs, theirs_yield, theirs_memory, ratios)
     report(pages, args, results)
     return 0
 
