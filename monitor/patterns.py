@@ -383,7 +383,7 @@ def fold(text: str) -> str:
 
 
 _STARTS = re.compile(rf"(?<!\w)(?=(.{{1,{PREFIX}}}))", re.S)
-_NON_WORD = re.compile(r"(\W)")
+_NON_WORD = re.compile(r"\W")
 
 
 def start_index(text: str) -> dict[str, list[int]]:
@@ -396,18 +396,17 @@ def start_index(text: str) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
     low = folded(text)
     if low.isprintable() and "  " not in low:  # no space but " " (the others are not printable)
-        # the start of the text and every position after a non-word character: one search
-        # for those characters is cheaper than a lookbehind tried at every position
+        # the start of the text and every position after a non-word character
         end = len(low)
         if end:
             index[low[:PREFIX]] = [0]
-        # split at each of them, kept: the pieces are words (or nothing) and single characters
-        # in turn, so each position after one is the sum of the lengths before it; no match
-        # object is made
+        # split at each of them: the pieces (words, or nothing between two of them) are each
+        # followed by one, so the position after it is the sum of the lengths so far; no
+        # match object is made
         parts = _NON_WORD.split(low)
         pos = 0
-        for i in range(1, len(parts), 2):
-            pos += len(parts[i - 1]) + 1
+        for i in range(len(parts) - 1):
+            pos += len(parts[i]) + 1
             if pos < end:
                 key = low[pos : pos + PREFIX]
                 got = index.get(key)
