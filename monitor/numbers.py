@@ -28,6 +28,7 @@ from .patterns import (
     max_width,
     may_start,
     prefix_cover,
+    required_chars,
     str_list,
     union,
 )
@@ -126,6 +127,10 @@ class NumberRules:
     unit_cover: frozenset[str] | None = None
     unit_open: re.Pattern[str] | None = None
     masks_any: re.Pattern[str] | None = None  # matches where any of `masks` does
+    # the characters each mask cannot match without ("+", ":", "/"), and the union of the
+    # masks a sentence holds the characters of, by their indexes (made when first needed)
+    mask_needs: list[frozenset[str]] = field(default_factory=list)
+    masks_of: dict[tuple[int, ...], re.Pattern[str] | None] = field(default_factory=dict)
     # likewise for the currency marks and the bound words after a number, which most numbers
     # have none of
     currency_before_any: re.Pattern[str] | None = None
@@ -363,6 +368,7 @@ def compile_numbers(data: dict[str, Any], file: str) -> NumberRules:
         else None,
         words_cover=words_cover,
         masks_any=_any_of(masks),
+        mask_needs=[required_chars(rx.pattern, rx.flags) for rx in masks],
         currency_before_any=_any_of([rx for _, rx in currency_before]),
         currency_after_any=_any_of([rx for _, rx in currency_after]),
         bound_after_any={
@@ -441,11 +447,27 @@ def _worded(rules: NumberRules, text: str, lang: str) -> Iterable[re.Match[str]]
 
 
 def mask_spans(rules: NumberRules, text: str) -> list[tuple[int, int]]:
-    """The spans of every mask (phones, times, codes); most sentences have none, which one
-    search of their union tells."""
-    if rules.masks_any is not None and rules.masks_any.search(text) is None:
+    """The spans of every mask (phones, times, codes); most sentences have none, which the
+    characters the masks need and one search of the union of the others tell."""
+    if rules.masks_any is None:
+        return [m.span() for rx in rules.masks for m in rx.finditer(text)]
+    # only the masks whose characters the sentence holds can match: a phone number needs its
+    # "+" or its "8", a time its ":"
+    held = tuple(i for i, need in enumerate(rules.mask_needs) if all(c in text for c in need))
+    if not held:
         return []
-    return [m.span() for rx in rules.masks for m in rx.finditer(text)]
+    gate = rules.masks_of.get(held, _NO_GATE)
+    if gate is _NO_GATE:
+        if len(rules.masks_of) >= _MAX_MASK_SETS:
+            rules.masks_of.clear()
+        gate = rules.masks_of[held] = _any_of([rules.masks[i] for i in held])
+    if gate is not None and gate.search(text) is None:
+        return []
+    return [m.span() for i in held for m in rules.masks[i].finditer(text)]
+
+
+_NO_GATE: Any = object()
+_MAX_MASK_SETS = 256
 
 
 def _digits_value(raw: str, group_sep: str | None, scaled: bool, lang: str) -> Decimal:

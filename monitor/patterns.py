@@ -682,6 +682,38 @@ def _stronger(a: set[str], b: set[str]) -> bool:
     return (min(map(len, a)), -len(a)) > (min(map(len, b)), -len(b))
 
 
+def required_chars(pattern: str, flags: int = FLAGS) -> frozenset[str]:
+    """Characters every match of `pattern` holds: the literals it cannot do without ("+" in a
+    phone number "\\+\\d{7,}", ":" in a time). Only caseless ones under IGNORECASE; empty
+    when none can be told. A text without one of them holds no match."""
+    try:
+        items = _parser.parse(pattern, flags)
+    except re.error:
+        return frozenset()
+    return frozenset(_mandatory(list(items), not items.state.flags & re.IGNORECASE))
+
+
+def _mandatory(items: list[tuple[Any, Any]], cased: bool) -> set[str]:
+    """The literals of a parsed sequence that every match holds (`cased`: as written, else
+    only those with no other case)."""
+    found: set[str] = set()
+    for op, av in items:
+        if op is sre.LITERAL:
+            char = chr(av)
+            if cased or char.lower() == char.upper():
+                found.add(char)
+        elif op is sre.SUBPATTERN:
+            _group, add, remove, sub = av
+            keep = (cased and not add & re.IGNORECASE) or bool(remove & re.IGNORECASE)
+            found |= _mandatory(list(sub), keep)
+        elif op in _REPEATS and av[0] > 0:
+            found |= _mandatory(list(av[2]), cased)
+        elif op is sre.BRANCH:
+            alts = [_mandatory(list(alt), cased) for alt in av[1]]
+            found |= set.intersection(*alts) if alts else set()
+    return found
+
+
 def required_of(patterns: Iterable[str], flags: int = FLAGS) -> frozenset[str] | None:
     """The union of the patterns' required strings; None when one of them has none."""
     out: set[str] = set()

@@ -411,3 +411,29 @@ def test_possessive_runs_match_as_the_greedy_ones(pieces: list[str], text: str) 
     for pos in range(len(text) + 1):
         got, want = fast.match(text, pos), greedy.match(text, pos)
         assert (got and got.span()) == (want and want.span())
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet="ab8+:(-)?|[]\\d*", max_size=12), st.sampled_from([0, re.I]), _TEXTS)
+def test_a_match_holds_every_required_character(pattern: str, flags: int, text: str) -> None:
+    from monitor.patterns import required_chars
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            rx = re.compile(pattern, flags)
+        except (re.error, FutureWarning):
+            return
+    needed = required_chars(pattern, flags)
+    for m in rx.finditer(text + " 8+:(-) AB"):
+        assert needed <= set(m.group(0)), (pattern, m.group(0), needed)
+
+
+def test_the_characters_a_mask_needs() -> None:
+    from monitor.patterns import required_chars
+
+    assert required_chars(r"\+\d[\d\s()\-]{7,}\d", 0) == {"+"}
+    assert required_chars(r"\b\d{1,2}:\d{2}\b", 0) == {":"}
+    assert required_chars(r"\b(?:COVID|Covid|covid)-\d+", 0) == {"-"}  # the branches differ
+    assert required_chars(r"ab(?i:cd)", 0) == {"a", "b"}  # any case of c and d will do
+    assert required_chars(r"x?y{0,2}z{1,3}", 0) == {"z"}
