@@ -25,11 +25,14 @@ class RulesError(ValueError):
         self.problem = problem
 
 
-# a run of word (or non-space) characters right before a space, and a run of spaces right
-# before a word character: giving back any of it can never let the match go on, so it need
-# not be kept to give back (possessive). "(?:\w+\s+){0,3}agencies" tried at a sentence's
-# every word otherwise gives back each word a letter at a time.
-_GREEDY_RUN = re.compile(r"(?<!\\)(\\[wS])([+*])(?=\\s)|(?<!\\)(\\s)([+*])(?=\\w)")
+# a run of word (or non-space) characters right before a space that must be there, and a
+# run of spaces right before a word character that must be there: giving back any of it can
+# never let the match go on, so it need not be kept to give back (possessive).
+# "(?:\w+\s+){0,3}agencies" tried at every word of a sentence otherwise gives back each word
+# a letter at a time.
+_GREEDY_RUN = re.compile(
+    r"(?<!\\)(\\[wS])([+*])(?=\\s(?![?*]|\{0|\{,))|(?<!\\)(\\s)([+*])(?=\\w(?![?*]|\{0|\{,))"
+)
 
 
 def possessive(pattern: str) -> str:

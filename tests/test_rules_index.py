@@ -386,17 +386,23 @@ def test_the_memo_of_recent_sentences_keeps_at_least_as_many_as_it_was_made_for(
     assert len(recent.new) + len(recent.old) <= 8
 
 
-@settings(max_examples=600)
+_RUN_PIECES = [
+    *[r"\w+", r"\w*", r"\S+", r"\s+", r"\s*", r"\s", r"\w", r"\s?", r"\w?", r"\s{0,2}"],
+    *[r"\s{1,2}", r"\w{,2}", "a", "б", "(?:", ")", "|", "?", "*", "+"],
+]
+
+
+@settings(max_examples=3000)
 @given(
     st.lists(
-        st.sampled_from(
-            [r"\w+", r"\w*", r"\S+", r"\s+", r"\s*", r"\s", r"\w", "a", "б", "(?:", ")", "|", "?"]
-        ),
+        st.sampled_from(_RUN_PIECES),
         min_size=1,
         max_size=9,
     ),
     st.text(alphabet="abб \t.-", max_size=20),
 )
+@example([r"\w+", r"\s*", r"\w+"], "aa")  # the space may be missing: the run must give back
+@example([r"\s+", r"\w*", r"\s"], "  ")
 def test_possessive_runs_match_as_the_greedy_ones(pieces: list[str], text: str) -> None:
     from monitor.patterns import possessive
 
