@@ -941,17 +941,24 @@ def _worker(kind: str, count: int, seed: int, rules_dir: Path | None) -> None:
     print(json.dumps({"baseline_mb": baseline, "peak_mb": _maxrss_mb(), "hwm_mb": _hwm_mb()}))
 
 
+def _worker_result(kind: str, options: list[str], args: argparse.Namespace) -> Any:
+    """What `--worker kind` printed last (JSON), or None when it failed: it must not for our
+    side; for trafilatura's, it fails when trafilatura is not importable."""
+    command = [sys.executable, __file__, "--worker", kind, *options]
+    command += [f"--rules={args.rules}"] if args.rules else []
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        if "ours" in kind:
+            sys.exit(f"the {kind} subprocess failed:\n{done.stderr}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def peak_memory(kind: str, args: argparse.Namespace) -> Memory | None:
     """The worker's figures, or None when it failed (trafilatura not importable)."""
     spawned_at = _maxrss_mb()
-    command = [sys.executable, __file__, "--worker", kind, f"--pages={args.pages}"]
-    command += [f"--seed={args.seed}"] + ([f"--rules={args.rules}"] if args.rules else [])
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        if kind == "ours":
-            sys.exit(f"the memory subprocess failed:\n{done.stderr}")
-        return None
-    return Memory(**json.loads(done.stdout.strip().splitlines()[-1]), spawned_at_mb=spawned_at)
+    found = _worker_result(kind, [f"--pages={args.pages}", f"--seed={args.seed}"], args)
+    return Memory(**found, spawned_at_mb=spawned_at) if found is not None else None
 
 
 # --------------------------------------------------------------------------- report
@@ -1102,15 +1109,9 @@ def _timing_worker(kind: str, pages_file: Path, rules_dir: Path | None, passes: 
 def _timed_in_turn(
     kind: str, pages_file: Path, args: argparse.Namespace
 ) -> tuple[Run, Yield] | None:
-    command = [sys.executable, __file__, "--worker", kind, f"--pages-file={pages_file}"]
-    command += [f"--passes={args.passes}"] + ([f"--rules={args.rules}"] if args.rules else [])
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        if kind == "time-ours":
-            sys.exit(f"the timing subprocess failed:\n{done.stderr}")
-        return None
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    return Run(**found["run"]), Yield(**found["yield"])
+    options = [f"--pages-file={pages_file}", f"--passes={args.passes}"]
+    found = _worker_result(kind, options, args)
+    return (Run(**found["run"]), Yield(**found["yield"])) if found is not None else None
 
 
 def time_both(

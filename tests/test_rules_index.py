@@ -151,11 +151,11 @@ _PATTERNS = st.text(alphabet="abcрсиқәAБİſ \\ws()?|[]-+*.", max_size=12)
 _TEXTS = st.text(alphabet="abcрсиқәABCРСИҚӘİıſ .,-(\n\t\u00a0", max_size=30)
 
 
-def _compiled(pattern: str) -> re.Pattern[str] | None:
+def _compiled(pattern: str, flags: int = re.I) -> re.Pattern[str] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            return re.compile(pattern, re.I)
+            return re.compile(pattern, flags)
         except (re.error, FutureWarning):
             return None
 
@@ -424,12 +424,9 @@ def test_possessive_runs_match_as_the_greedy_ones(pieces: list[str], text: str) 
 def test_a_match_holds_every_required_character(pattern: str, flags: int, text: str) -> None:
     from monitor.patterns import required_chars
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            rx = re.compile(pattern, flags)
-        except (re.error, FutureWarning):
-            return
+    rx = _compiled(pattern, flags)
+    if rx is None:
+        return
     needed = required_chars(pattern, flags)
     for m in rx.finditer(text + " 8+:(-) AB"):
         assert needed <= set(m.group(0)), (pattern, m.group(0), needed)
