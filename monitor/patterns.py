@@ -717,6 +717,12 @@ def _mandatory(items: list[tuple[Any, Any]], cased: bool) -> set[str]:
     return found
 
 
+def holds_one(needed: frozenset[str] | None, low: str) -> bool:
+    """Whether the folded text `low` holds one of the strings a pattern's matches need
+    (`required_strings`, `required_of`); True when they are not known."""
+    return needed is None or any(n in low for n in needed)
+
+
 def required_of(patterns: Iterable[str], flags: int = FLAGS) -> frozenset[str] | None:
     """The union of the patterns' required strings; None when one of them has none."""
     out: set[str] = set()

@@ -25,6 +25,7 @@ from .patterns import (
     cover_of,
     first_chars,
     folded,
+    holds_one,
     per_lang,
     possessive,
     prefix_cover,
@@ -131,7 +132,9 @@ class Vocab:
         return hits
 
 
-_Plan = tuple[str, re.Pattern[str], str | None, frozenset[str] | None]
+# a cue group's pattern in one language: its group, its pattern, its name in `tables` (None
+# without a cover), the required strings of its open words, whether it has open words
+_Plan = tuple[str, re.Pattern[str], str | None, frozenset[str] | None, bool]
 
 
 @dataclass(frozen=True)
@@ -154,14 +157,12 @@ class Cues:
     # the open words were not there
     open_words: frozenset[tuple[str, str]] = frozenset()
     required: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
-    # lang -> (group, its pattern, its name in `tables` or None without a cover, the required
-    # strings of its open words): what `find` runs over a sentence, in order
+    # lang -> what `find` runs over a sentence, in order (`_Plan`)
     plans: dict[str, list[_Plan]] = field(default_factory=dict)
     # lang -> the index in `plans` of each plan's name in `tables`, and of the plans with open
-    # words (as a list in order and as a set)
+    # words
     keyed: dict[str, dict[str, int]] = field(default_factory=dict)
     open_plans: dict[str, list[int]] = field(default_factory=dict)
-    open_set: dict[str, frozenset[int]] = field(default_factory=dict)
     # the partitive, locative and ablative patterns (by key): strings one of which each match
     # holds (None: not known), so that they are searched for only in a sentence holding one
     needs: dict[str, frozenset[str] | None] = field(default_factory=dict)
@@ -172,16 +173,12 @@ class Cues:
         rx = self.partitive.get(key)
         if rx is None:
             return False
-        needed = self.needs.get(key)
-        if needed is not None and not any(n in low for n in needed):
-            return False
-        return rx.search(piece) is not None
+        return holds_one(self.needs.get(key), low) and rx.search(piece) is not None
 
     def find(self, text: str, lang: str) -> dict[str, list[tuple[int, int]]]:
         table = self.tables.get(lang)
         starts = table.candidates(text) if table else {}
         out: dict[str, list[tuple[int, int]]] = {}
-        low: str | None = None
         plans = self.plans.get(lang, [])
         # the plans of the groups that may start here, and those with open words, in order
         index = self.keyed.get(lang, {})
@@ -189,20 +186,11 @@ class Cues:
         chosen += self.open_plans.get(lang, ())
         chosen.sort()
         for i in chosen:
-            name, rx, key, needed = plans[i]
-            if i in self.open_set.get(lang, ()):
+            name, rx, key, needed, has_open = plans[i]
+            if has_open and holds_one(needed, folded(text)):
                 # open words may match anywhere, but only in a text holding a string they need:
                 # without one, the group matches only where its other words may start
-                if needed is None:
-                    spans = [m.span() for m in rx.finditer(text)]
-                else:
-                    low = folded(text) if low is None else low
-                    if any(n in low for n in needed):
-                        spans = [m.span() for m in rx.finditer(text)]
-                    elif key is not None and (positions := starts.get(key)) is not None:
-                        spans = scan(rx, text, positions)
-                    else:
-                        continue
+                spans = [m.span() for m in rx.finditer(text)]
             elif key is not None and (positions := starts.get(key)) is not None:
                 spans = scan(rx, text, positions)
             else:
@@ -221,29 +209,21 @@ class Cues:
                     rx,
                     None if self.covers.get((name, lang)) is None else f"cue:{name}",
                     self.required.get((name, lang)),
+                    (name, lang) in self.open_words,
                 )
                 for name, by_lang in self.groups.items()
                 if (rx := by_lang.get(lang))
             ]
-        open_plans = {
-            lang: [i for i, (name, _, _, _) in enumerate(p) if (name, lang) in self.open_words]
-            for lang, p in plans.items()
-        }
         keyed = {
             lang: {
                 key: i
-                for i, (_, _, key, _) in enumerate(p)
-                if key is not None and i not in open_plans[lang]
+                for i, (_, _, key, _, has_open) in enumerate(p)
+                if key is not None and not has_open
             }
             for lang, p in plans.items()
         }
-        return replace(
-            self,
-            plans=plans,
-            keyed=keyed,
-            open_plans=open_plans,
-            open_set={lang: frozenset(found) for lang, found in open_plans.items()},
-        )
+        open_plans = {lang: [i for i, plan in enumerate(p) if plan[4]] for lang, p in plans.items()}
+        return replace(self, plans=plans, keyed=keyed, open_plans=open_plans)
 
     def prefix_covers(self, lang: str) -> dict[str, frozenset[str]]:
         """The covers of the groups in `lang`, by their names in `tables`."""

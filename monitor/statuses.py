@@ -15,6 +15,7 @@ from .patterns import (
     anchored_cover,
     check_keys,
     folded,
+    holds_one,
     matches,
     per_lang,
     required_strings,
@@ -74,8 +75,7 @@ class StatusRules:
         table = self.tables.get(lang)
         if table is not None and name in self.covers.get(lang, {}):
             return matches(rx, text, table.candidates(text).get(name, ()))
-        needed = self.required.get(lang, {}).get(name)
-        if needed is not None and not any(n in folded(text) for n in needed):
+        if not holds_one(self.required.get(lang, {}).get(name), folded(text)):
             return ()
         return rx.finditer(text)
 
@@ -98,11 +98,8 @@ class StatusRules:
         table = self.tables.get(lang)
         if table is not None and name in self.covers.get(lang, {}):
             return search_at(rx, text, table.candidates(text).get(name, []), start, end)
-        needed = self.required.get(lang, {}).get(name)
-        if needed is not None:
-            low = folded(text)
-            if not any(n in low for n in needed):
-                return None
+        if not holds_one(self.required.get(lang, {}).get(name), folded(text)):
+            return None
         return rx.search(text, start, len(text) if end is None else end)
 
 
