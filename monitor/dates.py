@@ -33,9 +33,7 @@ _NEED_YEAR = frozenset({"day", "range", "quarter", "half", "month", "year"})
 
 @dataclass(init=False, unsafe_hash=True)
 class DateRef:
-    # made for every date found: the __init__ is written out, because the one dataclass makes
-    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
-    # times as much; a value all the same, never changed once made (hashed by its fields)
+    # made for every date found: its __init__ written out, as text.Sentence's is
     start: int
     end: int
     value: str  # empty for a date that only masks its numbers ("August 8", no year known)

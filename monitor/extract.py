@@ -79,8 +79,9 @@ class Extraction:
 
 @dataclass(init=False)
 class _Bound:
-    """A quantity bound to a metric while a sentence is being read. (The __init__ is written
-    out: the one dataclass makes stays interpreted when mypyc compiles the module.)"""
+    """A quantity bound to a metric while a sentence is being read."""
+
+    # its __init__ written out, as text.Sentence's is
 
     q: Quantity
     metric: Metric
@@ -121,7 +122,7 @@ class _Topic:
     paragraph: int = -1
     question: bool = False  # an interviewer's question: the next sentence answers it
 
-    def __init__(  # written out, as _Bound's is
+    def __init__(  # written out, as text.Sentence's is
         self,
         metric: Metric,
         index: int,

@@ -270,7 +270,7 @@ def parse_html(html: str, *, body: str | None = None, published: str | None = No
 def _parse_html(html: str, raw: bytes | None, body: str | None, published: str | None) -> Article:
     """parse_html() on checked selectors; `raw` is the page's UTF-8 bytes when `html` is them
     decoded as they are: the parser takes bytes without encoding the text again."""
-    flat = _flatten_if_deep(html, raw)
+    flat = _flatten_if_deep(html)
     tree = _html_tree(raw if raw is not None and flat is html else flat)
     metas = _metas(tree)
     lang = _lang(tree, metas)
@@ -356,7 +356,7 @@ def _check_selector(selector: str, what: str) -> None:
         raise InputError(f"invalid CSS selector for {what}: {selector!r}") from None
 
 
-def _flatten_if_deep(html: str, raw: bytes | None = None) -> str:
+def _flatten_if_deep(html: str) -> str:
     """The page, or for a page of thousands of unclosed or nested elements, a flat copy of it.
 
     A page is flattened when (tags x nesting depth) passes the bound, or when fewer than one
@@ -364,8 +364,7 @@ def _flatten_if_deep(html: str, raw: bytes | None = None) -> str:
     cells, metadata and scripts, drops inline tags and turns every other tag into a paragraph
     break.
     """
-    # counted in the UTF-8 bytes when there are any (`raw`, the same text): a byte search
-    tags = raw.count(b"<") if raw is not None else html.count("<")
+    tags = html.count("<")
     if tags**2 <= _MAX_NESTING_WORK:
         return html
     closings = html.count("</")

@@ -208,9 +208,7 @@ _SEARCHED = {
 
 @dataclass(init=False, unsafe_hash=True)
 class Trigger:
-    # made for every trigger found: the __init__ is written out, because the one dataclass makes
-    # stays interpreted when mypyc compiles the module and, for a frozen class, costs some 30
-    # times as much; a value all the same, never changed once made (hashed by its fields)
+    # made for every trigger found: its __init__ written out, as text.Sentence's is
     status: str
     start: int
     end: int
